@@ -1,0 +1,45 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WORLD := .cache/demo-world
+SEED ?= 7
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP_FLAGS := --quiet --disable-pip-version-check
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
+.PHONY: demo test lint bench clean world
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when pyproject.toml changed (the stamp is older than it).
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev,bench]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
+	$(PY) -c "import torch, torchvision, open_clip, fastapi"
+	touch $(STAMP)
+
+# The demo world is built once and cached; `make clean` removes it.
+$(WORLD)/world.json: | $(STAMP)
+	$(VENV)/bin/artwork demo build --out $(WORLD) --seed $(SEED)
+
+world: $(WORLD)/world.json
+
+demo: $(STAMP) $(WORLD)/world.json
+	$(VENV)/bin/artwork serve --world $(WORLD) --db .cache/events.db --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) lint
+	$(PY) -m pytest -q
+
+bench: $(STAMP)
+	@ls bench/*.py >/dev/null 2>&1 && for b in bench/*.py; do $(PY) -m bench.$$(basename $$b .py) || exit 1; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf .cache

@@ -1,0 +1,270 @@
+"""The catalog: titles and their artwork candidates, loaded from a folder and validated whole.
+
+A catalog folder holds ``titles.csv`` and ``artwork.csv`` (or ``titles.jsonl`` and
+``artwork.jsonl``); artwork paths are relative to the folder and must stay inside it.
+
+titles:  title_id, name, year, genres ("|"-separated in CSV, a list in JSONL), maturity
+artwork: artwork_id, title_id, path, kind (key_art | still | video_frame)
+
+Every problem found is reported with its file, line and field, all at once; a catalog with any
+error is not loaded at all.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from artwork.errors import CatalogError, InputErrors, NotFoundError
+from artwork.vocabulary import GENRES
+
+MATURITY_RATINGS = ("G", "PG", "PG-13", "R", "NC-17")
+ARTWORK_KINDS = ("key_art", "still", "video_frame")
+TITLE_FIELDS = {"title_id": True, "name": True, "year": False, "genres": True, "maturity": False}
+ARTWORK_FIELDS = {"artwork_id": True, "title_id": True, "path": True, "kind": False}
+
+
+@dataclass(frozen=True)
+class Title:
+    """A film or series as the catalog describes it."""
+
+    title_id: str
+    name: str
+    genres: tuple[str, ...]
+    year: int | None = None
+    maturity: str = "PG-13"
+
+
+@dataclass(frozen=True)
+class ArtworkCandidate:
+    """One image that may be shown for a title; ``path`` is relative to the catalog root."""
+
+    artwork_id: str
+    title_id: str
+    path: str
+    kind: str = "still"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Titles and artwork candidates, with the folder their image paths are relative to."""
+
+    root: Path
+    titles: dict[str, Title]
+    artwork: dict[str, ArtworkCandidate]
+    by_title: dict[str, tuple[ArtworkCandidate, ...]] = field(repr=False)
+
+    def candidates(self, title_id: str) -> tuple[ArtworkCandidate, ...]:
+        """The artwork candidates of a title, in catalog order (empty for none)."""
+        return self.by_title.get(title_id, ())
+
+    def image_path(self, artwork_id: str) -> Path:
+        """The image file of an artwork; ``NotFoundError`` for an unknown id."""
+        if artwork_id not in self.artwork:
+            raise NotFoundError(f"unknown artwork {artwork_id!r}")
+        return self.root / self.artwork[artwork_id].path
+
+
+def load_catalog(folder: Path | str) -> Catalog:
+    """Load and validate a catalog folder; raises ``InputErrors`` listing every problem."""
+    root = Path(folder).resolve()
+    errors: list[CatalogError] = []
+    titles_file = _find(root, "titles", errors)
+    artwork_file = _find(root, "artwork", errors)
+    if errors:
+        raise InputErrors(errors)
+
+    titles: dict[str, Title] = {}
+    named: set[str] = set()  # every title id named, valid or not: no cascade of errors
+    for where, row in _read_rows(titles_file, TITLE_FIELDS, errors):
+        named.add(str(row.get("title_id", "")).strip())
+        title = _parse_title(row, where, errors)
+        if title is None:
+            continue
+        if title.title_id in titles:
+            errors.append(_error(where, "title_id", f"duplicate id {title.title_id!r}"))
+            continue
+        titles[title.title_id] = title
+
+    artwork: dict[str, ArtworkCandidate] = {}
+    for where, row in _read_rows(artwork_file, ARTWORK_FIELDS, errors):
+        candidate = _parse_artwork(row, where, root, named, errors)
+        if candidate is None:
+            continue
+        if candidate.artwork_id in artwork:
+            errors.append(_error(where, "artwork_id", f"duplicate id {candidate.artwork_id!r}"))
+            continue
+        artwork[candidate.artwork_id] = candidate
+
+    if errors:
+        raise InputErrors(errors)
+    by_title: dict[str, list[ArtworkCandidate]] = {}
+    for candidate in artwork.values():
+        by_title.setdefault(candidate.title_id, []).append(candidate)
+    return Catalog(root, titles, artwork, {k: tuple(v) for k, v in by_title.items()})
+
+
+def write_catalog(folder: Path | str, titles: list[Title], artwork: list[ArtworkCandidate]) -> None:
+    """Write ``titles.csv`` and ``artwork.csv`` in the format ``load_catalog`` reads."""
+    folder = Path(folder)
+    with open(folder / "titles.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(list(TITLE_FIELDS))
+        for t in titles:
+            year = "" if t.year is None else t.year
+            w.writerow([t.title_id, t.name, year, "|".join(t.genres), t.maturity])
+    with open(folder / "artwork.csv", "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(list(ARTWORK_FIELDS))
+        for a in artwork:
+            w.writerow([a.artwork_id, a.title_id, a.path, a.kind])
+
+
+# --- parsing -----------------------------------------------------------------------------------
+
+_Where = tuple[str, int]
+
+
+def _error(where: _Where, field_name: str, message: str) -> CatalogError:
+    return CatalogError(message, file=where[0], line=where[1], field=field_name)
+
+
+def _find(root: Path, stem: str, errors: list[CatalogError]) -> Path:
+    for suffix in (".csv", ".jsonl"):
+        if (root / f"{stem}{suffix}").is_file():
+            return root / f"{stem}{suffix}"
+    errors.append(CatalogError(f"missing {stem}.csv or {stem}.jsonl", file=str(root)))
+    return root / f"{stem}.csv"
+
+
+def _read_rows(
+    path: Path, fields: dict[str, bool], errors: list[CatalogError]
+) -> Iterator[tuple[_Where, dict[str, Any]]]:
+    """Yield ((file, line), row) for each record, after checking its columns."""
+    name = path.name
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                errors.append(CatalogError("empty file, expected a header", file=name, line=1))
+                return
+            header = [h.strip() for h in header]
+            if not _columns_ok(header, fields, (name, 1), errors):
+                return
+            for row in reader:
+                where = (name, reader.line_num)
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != len(header):
+                    errors.append(
+                        CatalogError(
+                            f"expected {len(header)} cells, found {len(row)}",
+                            file=name,
+                            line=reader.line_num,
+                        )
+                    )
+                    continue
+                yield where, {h: cell.strip() for h, cell in zip(header, row, strict=True)}
+        return
+    with open(path, encoding="utf-8") as f:
+        for number, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            where = (name, number)
+            try:
+                row = json.loads(text)
+            except json.JSONDecodeError as exc:
+                errors.append(CatalogError(f"invalid JSON: {exc.msg}", file=name, line=number))
+                continue
+            if not isinstance(row, dict):
+                errors.append(CatalogError("expected a JSON object", file=name, line=number))
+                continue
+            if _columns_ok(list(row), fields, where, errors):
+                yield where, row
+
+
+def _columns_ok(
+    columns: list[str], fields: dict[str, bool], where: _Where, errors: list[CatalogError]
+) -> bool:
+    ok = True
+    for column in columns:
+        if column not in fields:
+            errors.append(_error(where, column, f"unknown column (expected {', '.join(fields)})"))
+            ok = False
+    for column, required in fields.items():
+        if required and column not in columns:
+            errors.append(_error(where, column, "missing required column"))
+            ok = False
+    return ok
+
+
+def _text(row: dict[str, Any], key: str, where: _Where, errors: list[CatalogError]) -> str | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.append(_error(where, key, "empty value"))
+        return None
+    return str(value).strip()
+
+
+def _parse_title(row: dict[str, Any], where: _Where, errors: list[CatalogError]) -> Title | None:
+    before = len(errors)
+    title_id = _text(row, "title_id", where, errors)
+    name = _text(row, "name", where, errors)
+    raw_genres = row.get("genres") or []
+    genres = tuple(g.strip() for g in raw_genres.split("|")) if isinstance(raw_genres, str) else ()
+    if isinstance(raw_genres, list):
+        genres = tuple(str(g).strip() for g in raw_genres)
+    if not genres:
+        errors.append(_error(where, "genres", "at least one genre is required"))
+    for genre in genres:
+        if genre not in GENRES:
+            errors.append(_error(where, "genres", f"unknown genre {genre!r} (known: {GENRES})"))
+    year = None
+    if row.get("year") not in (None, ""):
+        try:
+            year = int(row["year"])
+        except (TypeError, ValueError):
+            errors.append(_error(where, "year", f"not a whole number: {row['year']!r}"))
+        else:
+            if not 1870 <= year <= 2100:
+                errors.append(_error(where, "year", f"out of range 1870..2100: {year}"))
+    maturity = row.get("maturity") or "PG-13"
+    if maturity not in MATURITY_RATINGS:
+        errors.append(_error(where, "maturity", f"unknown rating {maturity!r}"))
+    if len(errors) > before:
+        return None
+    assert title_id is not None and name is not None
+    return Title(title_id, name, genres, year, maturity)
+
+
+def _parse_artwork(
+    row: dict[str, Any],
+    where: _Where,
+    root: Path,
+    title_ids: set[str],
+    errors: list[CatalogError],
+) -> ArtworkCandidate | None:
+    before = len(errors)
+    artwork_id = _text(row, "artwork_id", where, errors)
+    title_id = _text(row, "title_id", where, errors)
+    path = _text(row, "path", where, errors)
+    kind = row.get("kind") or "still"
+    if title_id is not None and title_id not in title_ids:
+        errors.append(_error(where, "title_id", f"unknown title {title_id!r}"))
+    if kind not in ARTWORK_KINDS:
+        errors.append(_error(where, "kind", f"unknown kind {kind!r} (known: {ARTWORK_KINDS})"))
+    if path is not None:
+        resolved = (root / path).resolve()
+        if Path(path).is_absolute() or not resolved.is_relative_to(root):
+            errors.append(_error(where, "path", f"must be relative and inside the catalog: {path}"))
+        elif not resolved.is_file():
+            errors.append(_error(where, "path", f"file not found: {path}"))
+    if len(errors) > before:
+        return None
+    assert artwork_id is not None and title_id is not None and path is not None
+    return ArtworkCandidate(artwork_id, title_id, path, kind)

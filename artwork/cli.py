@@ -1,0 +1,138 @@
+"""The ``artwork`` command: the one composition root; each subcommand imports what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from artwork.errors import ArtworkError
+
+log = logging.getLogger("artwork")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``artwork`` command line; returns the process exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except ArtworkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="artwork", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(title="commands")
+
+    demo = commands.add_parser("demo", help="the synthetic demo world").add_subparsers()
+    build = demo.add_parser("build", help="generate a deterministic demo world")
+    build.add_argument("--out", type=Path, required=True, help="folder to write the world to")
+    build.add_argument("--seed", type=int, default=7)
+    build.add_argument("--titles", type=int, default=200)
+    build.add_argument("--viewers", type=int, default=1000)
+    build.add_argument("--workers", type=int, default=0, help="render processes (0: all cores)")
+    build.add_argument("--force", action="store_true", help="replace an existing folder")
+    build.set_defaults(run=_demo_build)
+
+    sheet = demo.add_parser("sheet", help="a contact sheet of stills with their truth tags")
+    sheet.add_argument("world", type=Path)
+    sheet.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    sheet.add_argument("--count", type=int, default=36, help="how many stills")
+    sheet.add_argument("--columns", type=int, default=6)
+    sheet.add_argument("--seed", type=int, default=0, help="which stills are picked")
+    sheet.set_defaults(run=_demo_sheet)
+
+    frames = commands.add_parser("frames", help="candidate stills from videos")
+    frames.add_argument("videos", type=Path, nargs="+", help="video files; title id = file stem")
+    frames.add_argument("--out", type=Path, required=True, help="folder for the kept stills")
+    frames.add_argument("--per-title", type=int, default=6, help="stills kept per video")
+    frames.add_argument("--every", type=float, default=0.5, help="seconds between samples")
+    frames.add_argument("--catalog", type=Path, default=None, help="merge into this catalog")
+    frames.set_defaults(run=_frames)
+
+    serve = commands.add_parser("serve", help="serve rows and artwork over HTTP")
+    serve.add_argument("--world", type=Path, required=True, help="catalog or demo world folder")
+    serve.add_argument("--db", type=Path, default=None, help="SQLite event store file")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def _demo_build(args: argparse.Namespace) -> int:
+    from artwork.demo.world import WorldSpec, build_world
+
+    spec = WorldSpec(seed=args.seed, titles=args.titles, viewers=args.viewers)
+    out = build_world(args.out, spec, workers=args.workers, force=args.force)
+    log.info("demo world written to %s", out)
+    return 0
+
+
+def _demo_sheet(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from artwork.catalog import load_catalog
+    from artwork.demo.sheet import contact_sheet
+    from artwork.demo.world import read_truth
+
+    catalog = load_catalog(args.world)
+    truth = read_truth(args.world / "truth.csv")
+    ids = sorted(truth)
+    rng = np.random.default_rng(args.seed)
+    picked = sorted(rng.choice(len(ids), size=min(args.count, len(ids)), replace=False))
+    items = []
+    for i in picked:
+        plan = truth[ids[i]]
+        caption = (
+            f"{ids[i]} ({plan.setting}, {plan.expression})\n"
+            f"objects: {', '.join(plan.objects)}\nmoods: {', '.join(plan.moods)}\n"
+            f"genres: {', '.join(plan.genres)}"
+        )
+        items.append((catalog.image_path(ids[i]), caption))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    contact_sheet(items, columns=args.columns).save(args.out)
+    log.info("contact sheet of %d stills written to %s", len(items), args.out)
+    return 0
+
+
+def _frames(args: argparse.Namespace) -> int:
+    from artwork.errors import InputError
+    from artwork.frames import extract_frames, merge_into_catalog
+
+    failed: list[InputError] = []
+
+    def report(error: InputError) -> None:
+        log.warning("skipped: %s", error)
+        failed.append(error)
+
+    stills = extract_frames(
+        args.videos, args.out, k=args.per_title, every_s=args.every, on_error=report
+    )
+    if args.catalog is not None:
+        merge_into_catalog(args.catalog, stills, images_root=args.out)
+    log.info("%d stills from %d videos", len(stills), len(args.videos) - len(failed))
+    return 1 if failed else 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from serve.app import run
+    from serve.settings import Settings
+
+    overrides = {"db": args.db} if args.db else {}
+    run(Settings(world=args.world, host=args.host, port=args.port, **overrides))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

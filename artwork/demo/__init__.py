@@ -1,0 +1,1 @@
+"""The synthetic demo world: titles, rendered stills with known tags, viewers, responses."""

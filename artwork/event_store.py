@@ -1,0 +1,305 @@
+"""The durable log of decisions and feedback events, in one SQLite file (WAL, synchronous=FULL).
+
+Schema (version 1):
+
+- ``schema_version(version, created_at)``: one row, the layout this file uses.
+- ``decisions``: one row per ``Decision``; ``candidates`` is a JSON array, ``context`` a JSON
+  object.
+- ``events``: one row per ``FeedbackEvent``, ``event_id`` the primary key (so a repeated
+  client id is stored once); ``received_at`` is the server's clock when it was stored.
+
+A write returns only after its transaction is committed and synced: an acknowledged decision
+or event survives a crash or power loss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
+from artwork.records import Decision, FeedbackEvent
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's bound-variable limit
+
+_SCHEMA = """
+CREATE TABLE schema_version (
+    version INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE decisions (
+    decision_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    title_id TEXT NOT NULL,
+    candidates TEXT NOT NULL,
+    artwork_id TEXT NOT NULL,
+    propensity REAL NOT NULL,
+    policy TEXT NOT NULL,
+    policy_version TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    context TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX decisions_by_user ON decisions (user_id, created_at);
+CREATE TABLE events (
+    event_id TEXT PRIMARY KEY,
+    decision_id TEXT NOT NULL REFERENCES decisions (decision_id),
+    type TEXT NOT NULL,
+    value REAL NOT NULL,
+    time REAL NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE INDEX events_by_decision ON events (decision_id);
+"""
+
+_DECISION_COLUMNS = (
+    "decision_id, user_id, title_id, candidates, artwork_id, propensity, policy, "
+    "policy_version, seed, context, created_at"
+)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a batch of events did: newly stored, and already stored under the same event_id."""
+
+    accepted: int
+    duplicates: int
+
+
+class EventStore:
+    """Decisions and feedback events in a SQLite file; safe to share between threads.
+
+    One connection guarded by one lock: SQLite serialises writers anyway, and a single
+    connection can be closed for certain by ``close()``, which per-thread connections in a
+    thread pool cannot. Reads take the lock too; WAL lets other processes read meanwhile.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each batch is exactly
+            # one transaction; timeout waits for another process's write lock.
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
+        except sqlite3.Error as exc:
+            raise ArtifactError(f"{self.path}: cannot open the event store: {exc}") from exc
+        try:
+            self._configure()
+            self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def record_decisions(self, decisions: Iterable[Decision]) -> None:
+        """Store decisions in one transaction; a decision_id already stored is an error."""
+        decisions = list(decisions)
+        if not decisions:
+            return
+        with self._transaction() as db:
+            ids = [d.decision_id for d in decisions]
+            known = self._existing_decisions(db, ids)
+            errors = [
+                InputError(
+                    f"decision {d.decision_id!r} is already recorded",
+                    field=f"decisions[{i}].decision_id",
+                )
+                for i, d in enumerate(decisions)
+                if d.decision_id in known
+            ]
+            if len(set(ids)) != len(ids):
+                errors.append(InputError("repeated decision_id within the batch"))
+            if errors:
+                raise InputErrors(errors)
+            db.executemany(
+                f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        d.decision_id, d.user_id, d.title_id, json.dumps(list(d.candidates)),
+                        d.artwork_id, d.propensity, d.policy, d.policy_version, d.seed,
+                        d.context_json(), d.created_at,
+                    )
+                    for d in decisions
+                ],
+            )  # fmt: skip
+
+    def record_events(self, events: Sequence[FeedbackEvent]) -> RecordResult:
+        """Store a batch of events, all or nothing, idempotently by ``event_id``.
+
+        Raises ``InputErrors`` naming ``events[i].decision_id`` for each event whose decision
+        is unknown; then nothing of the batch is stored.
+        """
+        if not events:
+            return RecordResult(0, 0)
+        received_at = time.time()
+        with self._transaction() as db:
+            known = self._existing_decisions(db, [e.decision_id for e in events])
+            errors = [
+                InputError(f"unknown decision {e.decision_id!r}", field=f"events[{i}].decision_id")
+                for i, e in enumerate(events)
+                if e.decision_id not in known
+            ]
+            if errors:
+                raise InputErrors(errors)
+            accepted = 0
+            for e in events:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO events "
+                    "(event_id, decision_id, type, value, time, received_at) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (e.event_id, e.decision_id, e.type, e.value, e.time, received_at),
+                )
+                accepted += cursor.rowcount
+        return RecordResult(accepted=accepted, duplicates=len(events) - accepted)
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def decision(self, decision_id: str) -> Decision:
+        """One decision; ``NotFoundError`` when it was never recorded."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"unknown decision {decision_id!r}")
+        return _decision(row)
+
+    def decisions(self, user_id: str | None = None) -> list[Decision]:
+        """All decisions (or one user's), oldest first."""
+        query = f"SELECT {_DECISION_COLUMNS} FROM decisions"
+        params: tuple[str, ...] = ()
+        if user_id is not None:
+            query, params = query + " WHERE user_id = ?", (user_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY created_at, rowid", params).fetchall()
+        return [_decision(row) for row in rows]
+
+    def events(self, decision_id: str | None = None) -> list[FeedbackEvent]:
+        """All events (or one decision's), in the order they were stored."""
+        query = "SELECT event_id, decision_id, type, value, time FROM events"
+        params: tuple[str, ...] = ()
+        if decision_id is not None:
+            query, params = query + " WHERE decision_id = ?", (decision_id,)
+        with self._lock:
+            rows = self._db.execute(query + " ORDER BY rowid", params).fetchall()
+        return [
+            FeedbackEvent(event_id=r[0], decision_id=r[1], type=r[2], value=r[3], time=r[4])
+            for r in rows
+        ]
+
+    def journal_mode(self) -> str:
+        """SQLite's journal mode for this file (``wal``)."""
+        with self._lock:
+            return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection; later calls fail. Closing twice is harmless."""
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _configure(self) -> None:
+        try:
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            # FULL syncs the WAL on every commit: NORMAL could lose the last acknowledged
+            # transactions on power loss, which would break "acknowledged means stored".
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
+            raise ArtifactError(f"{self.path}: not an event store: {exc}") from exc
+        if str(mode).lower() != "wal":
+            raise ArtifactError(f"{self.path}: cannot use WAL journaling (got {mode!r})")
+
+    def _migrate(self) -> None:
+        with self._transaction() as db:
+            has_version = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            if has_version is None:
+                tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+                if tables:
+                    names = ", ".join(sorted(t[0] for t in tables))
+                    raise ArtifactError(
+                        f"{self.path}: a SQLite file without a schema_version table ({names}); "
+                        "not an event store"
+                    )
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version VALUES (?, ?)", (SCHEMA_VERSION, time.time())
+                )
+                log.info("created event store %s (schema version %d)", self.path, SCHEMA_VERSION)
+                return
+            row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] if row else None
+            if version is None or version > SCHEMA_VERSION:
+                raise ArtifactError(
+                    f"{self.path}: event store schema version {version}, but this code reads "
+                    f"versions up to {SCHEMA_VERSION}; upgrade the code or use another file"
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and one write transaction; commit on success, roll back on error."""
+        with self._lock:
+            # IMMEDIATE takes the write lock now, so the checks inside the transaction still
+            # hold when its inserts run, even with another process writing the same file.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:  # a failed COMMIT leaves it open
+                    self._db.execute("ROLLBACK")
+                raise
+
+    @staticmethod
+    def _existing_decisions(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+        unique = sorted(set(ids))
+        found: set[str] = set()
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = db.execute(
+                f"SELECT decision_id FROM decisions WHERE decision_id IN ({marks})", chunk
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+
+def _decision(row: tuple) -> Decision:
+    return Decision(
+        decision_id=row[0],
+        user_id=row[1],
+        title_id=row[2],
+        candidates=tuple(json.loads(row[3])),
+        artwork_id=row[4],
+        propensity=row[5],
+        policy=row[6],
+        policy_version=row[7],
+        seed=row[8],
+        context=json.loads(row[9]),
+        created_at=row[10],
+    )

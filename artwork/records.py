@@ -1,0 +1,170 @@
+"""Records that cross stage boundaries: a logged artwork decision and a feedback event.
+
+Both are frozen and validate themselves on construction, raising ``InputError`` that names the
+field, so a record that exists is a record that is well formed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+from artwork.errors import InputError, InputErrors
+
+EVENT_TYPES = (
+    "impression", "click", "play", "watch_seconds", "complete", "like", "dislike", "hide",
+)  # fmt: skip
+MAX_EVENT_ID_LENGTH = 128
+MAX_SEED = 2**63  # seeds are stored as SQLite INTEGER (signed 64-bit) and fed to numpy
+_DECISION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def new_decision_id() -> str:
+    """A fresh decision id: a uuid4 as 32 lowercase hex digits."""
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """One artwork choice for one (user, title), logged before the response leaves.
+
+    ``propensity`` is the probability the policy gave ``artwork_id``; ``seed`` reproduces the
+    draw; ``context`` is a JSON-serialisable snapshot (device, hour, page position, ...).
+    """
+
+    decision_id: str
+    user_id: str
+    title_id: str
+    candidates: tuple[str, ...]
+    artwork_id: str
+    propensity: float
+    policy: str
+    policy_version: str
+    seed: int
+    context: Mapping[str, Any] = field(hash=False)
+    created_at: float
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.decision_id, str) or not _DECISION_ID.fullmatch(self.decision_id):
+            _fail("decision_id", f"expected 32 lowercase hex digits, got {self.decision_id!r}")
+        for name in ("user_id", "title_id", "policy", "policy_version"):
+            _require_text(name, getattr(self, name))
+        candidates = tuple(self.candidates)
+        if not candidates:
+            _fail("candidates", "at least one candidate is required")
+        for candidate in candidates:
+            _require_text("candidates", candidate)
+        if len(set(candidates)) != len(candidates):
+            _fail("candidates", f"repeated artwork id in {candidates}")
+        object.__setattr__(self, "candidates", candidates)
+        if self.artwork_id not in candidates:
+            _fail("artwork_id", f"{self.artwork_id!r} is not among the candidates")
+        if not _is_number(self.propensity) or not 0.0 < self.propensity <= 1.0:
+            _fail("propensity", f"expected 0 < p <= 1, got {self.propensity!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            _fail("seed", f"expected an integer, got {self.seed!r}")
+        if not 0 <= self.seed < MAX_SEED:
+            _fail("seed", f"expected 0 <= seed < 2**63, got {self.seed}")
+        if not isinstance(self.context, Mapping):
+            _fail("context", f"expected a mapping, got {type(self.context).__name__}")
+        context = dict(self.context)
+        try:
+            json.dumps(context, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"not JSON-serialisable: {exc}", field="context") from exc
+        object.__setattr__(self, "context", MappingProxyType(context))
+        _require_time("created_at", self.created_at)
+
+    def context_json(self) -> str:
+        """The context snapshot as compact JSON (keys sorted)."""
+        return json.dumps(dict(self.context), sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeedbackEvent:
+    """Something a person did with a decision's artwork; ``event_id`` is an idempotency key.
+
+    ``value`` is seconds for ``watch_seconds`` (required, >= 0); for other types it defaults
+    to 1.0.
+    """
+
+    event_id: str
+    decision_id: str
+    type: str
+    value: float | None = None
+    time: float
+
+    def __post_init__(self) -> None:
+        _require_text("event_id", self.event_id)
+        if len(self.event_id) > MAX_EVENT_ID_LENGTH:
+            _fail("event_id", f"longer than {MAX_EVENT_ID_LENGTH} characters")
+        _require_text("decision_id", self.decision_id)
+        if self.type not in EVENT_TYPES:
+            _fail("type", f"unknown event type {self.type!r} (known: {', '.join(EVENT_TYPES)})")
+        if self.value is None:
+            if self.type == "watch_seconds":
+                _fail("value", "watch_seconds needs a value (seconds watched)")
+            object.__setattr__(self, "value", 1.0)
+        elif not _is_number(self.value):
+            _fail("value", f"expected a finite number, got {self.value!r}")
+        elif self.type == "watch_seconds" and self.value < 0:
+            _fail("value", f"watch_seconds must be >= 0, got {self.value}")
+        object.__setattr__(self, "value", float(self.value))
+        _require_time("time", self.time)
+
+
+def feedback_events(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    now: float,
+    max_events: int | None = None,
+    field_name: str = "events",
+) -> list[FeedbackEvent]:
+    """Build events from plain mappings (``time`` defaults to ``now``), checking them all.
+
+    Raises ``InputErrors`` naming ``events[i].field`` for every bad item, or ``events`` when
+    there are more than ``max_events``.
+    """
+    if max_events is not None and len(items) > max_events:
+        raise InputErrors(
+            [InputError(f"{len(items)} events, at most {max_events} per batch", field=field_name)]
+        )
+    events: list[FeedbackEvent] = []
+    errors: list[InputError] = []
+    for i, item in enumerate(items):
+        fields = dict(item)
+        if fields.get("time") is None:
+            fields["time"] = now
+        try:
+            events.append(FeedbackEvent(**fields))
+        except InputError as exc:
+            errors.append(InputError(exc.reason, field=f"{field_name}[{i}].{exc.field}"))
+        except TypeError as exc:  # an unexpected or missing keyword
+            errors.append(InputError(str(exc), field=f"{field_name}[{i}]"))
+    if errors:
+        raise InputErrors(errors)
+    return events
+
+
+def _fail(field_name: str, message: str) -> NoReturn:
+    raise InputError(message, field=field_name)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _require_text(field_name: str, value: object) -> None:
+    if not isinstance(value, str) or not value.strip():
+        _fail(field_name, f"expected a non-empty string, got {value!r}")
+
+
+def _require_time(field_name: str, value: object) -> None:
+    if not _is_number(value) or value < 0:  # type: ignore[operator]
+        _fail(field_name, f"expected Unix seconds (a finite number >= 0), got {value!r}")

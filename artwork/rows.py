@@ -1,0 +1,107 @@
+"""Home page rows from viewing history: "Popular now", then one row per favourite genre.
+
+Rules:
+
+- only titles with at least one artwork candidate appear; no title appears twice on a page;
+- titles the viewer has watched to the end (``watched >= 0.9``) are left out;
+- within a row, titles are ranked by popularity: viewings with ``watched >= 0.5``, ties by id;
+- favourite genres are ranked by the viewer's watched fraction summed over their history;
+  when they run out (or for a viewer with no history) rows for the genres most watched by
+  everyone follow, and their reason says so;
+- rows that would be empty are skipped, so a page may have fewer rows than asked for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from artwork.catalog import Catalog
+from artwork.errors import InputError
+from artwork.interactions import Interaction, ViewingHistory
+
+POPULAR_MIN_WATCHED = 0.5  # a viewing counts towards popularity from half watched
+FINISHED_MIN_WATCHED = 0.9  # a title watched this far is not recommended again
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the home page: its heading, why it is there, and its titles in order."""
+
+    name: str
+    reason: str
+    title_ids: tuple[str, ...]
+
+
+def home_rows(
+    catalog: Catalog,
+    history: ViewingHistory,
+    viewer_id: str,
+    n_rows: int = 4,
+    per_row: int = 10,
+) -> list[Row]:
+    """At most ``n_rows`` non-empty rows of at most ``per_row`` titles for ``viewer_id``."""
+    if n_rows < 1:
+        raise InputError(f"expected at least 1, got {n_rows}", field="n_rows")
+    if per_row < 1:
+        raise InputError(f"expected at least 1, got {per_row}", field="per_row")
+
+    viewings = history.popularity(POPULAR_MIN_WATCHED)
+    ranked = sorted(
+        (t for t in catalog.titles if catalog.candidates(t)), key=lambda t: (-viewings[t], t)
+    )
+    own = history.of(viewer_id)
+    finished = {i.title_id for i in own if i.watched >= FINISHED_MIN_WATCHED}
+    shown: set[str] = set()
+
+    def pick(title_ids: Iterable[str]) -> tuple[str, ...]:
+        chosen = []
+        for title_id in title_ids:
+            if len(chosen) == per_row:
+                break
+            if title_id not in finished and title_id not in shown:
+                chosen.append(title_id)
+        shown.update(chosen)
+        return tuple(chosen)
+
+    rows: list[Row] = []
+    popular = pick(ranked)
+    if popular:
+        rows.append(Row("Popular now", "Most watched by everyone", popular))
+
+    favourites = _genre_ranking(catalog, own)
+    overall = _genre_ranking(catalog, history.interactions, include_unwatched=True)
+    genres = [(g, True) for g in favourites] + [(g, False) for g in overall if g not in favourites]
+    for genre, favourite in genres:
+        if len(rows) >= n_rows:
+            break
+        titles = pick(t for t in ranked if genre in catalog.titles[t].genres)
+        if not titles:
+            continue
+        if favourite:
+            rows.append(Row(f"More {genre}", f"Because you watch a lot of {genre}", titles))
+        else:
+            rows.append(
+                Row(f"Popular in {genre}", f"{genre} is among the most watched genres", titles)
+            )
+    return rows[:n_rows]
+
+
+def _genre_ranking(
+    catalog: Catalog, interactions: Iterable[Interaction], include_unwatched: bool = False
+) -> list[str]:
+    """Genres by watched fraction summed over ``interactions``, most first, ties by name.
+
+    With ``include_unwatched``, every genre of the catalog is ranked, unwatched ones last.
+    """
+    score: Counter[str] = Counter()
+    if include_unwatched:
+        for title in catalog.titles.values():
+            score.update({g: 0.0 for g in title.genres})
+    for i in interactions:
+        title = catalog.titles.get(i.title_id)
+        if title is not None and i.watched > 0:
+            for genre in title.genres:
+                score[genre] += i.watched
+    return sorted(score, key=lambda g: (-score[g], g))

@@ -1,0 +1,1 @@
+"""Models with fit/update/score/save/load; they take arrays and configs, never catalogs."""

@@ -1,0 +1,165 @@
+"""The FastAPI app factory: lifespan-loaded state, routes, limits and the one error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from artwork import __version__
+from artwork.errors import ArtworkError, InputError, InputErrors, NotFoundError
+from serve.routes import events, home, images, page
+from serve.schemas import ErrorItem, ErrorResponse
+from serve.settings import Settings
+from serve.state import ServiceState
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, service: ServiceState | None = None) -> FastAPI:
+    """The service for ``settings``; the world and event log are opened at start-up.
+
+    ``service``: state already loaded (so that a caller can report a bad world before serving).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        nonlocal service
+        # A preloaded state serves the first start only; a restart loads afresh.
+        state, service = service or ServiceState.load(settings), None
+        app.state.service = state
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(title="Artwork selector", version=__version__, lifespan=lifespan)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_exception_handler(ArtworkError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    for module in (home, events, images, page):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
+    return app
+
+
+def run(settings: Settings) -> None:
+    """Serve ``settings`` with uvicorn until interrupted; a bad world raises before serving."""
+    app = create_app(settings, ServiceState.load(settings))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+# --- errors: the one place domain exceptions become status codes ------------------------------
+
+
+def _domain_error(request: Request, exc: ArtworkError) -> JSONResponse:
+    if isinstance(exc, InputErrors):
+        return _error(422, str(exc), [_item(e) for e in exc.errors])
+    if isinstance(exc, InputError):
+        return _error(422, str(exc), [_item(exc)])
+    if isinstance(exc, NotFoundError):
+        return _error(404, str(exc))
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+    return _error(500, f"internal error ({type(exc).__name__}); see the service log")
+
+
+def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    items = []
+    for error in exc.errors():
+        source, *path = error["loc"] or ("body",)
+        if error["type"] == "json_invalid":
+            at = f" at position {path[0]}" if path else ""
+            reason = error.get("ctx", {}).get("error", "")
+            items.append(ErrorItem(field="body", message=f"invalid JSON{at}: {reason}"))
+        else:
+            items.append(ErrorItem(field=_field_path(path) or str(source), message=error["msg"]))
+    summary = "; ".join(f"{i.field}: {i.message}" for i in items)
+    return _error(422, f"invalid request: {summary}", items)
+
+
+def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    return _error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+
+def _item(error: InputError) -> ErrorItem:
+    where = ":".join(str(p) for p in (error.file, error.line) if p is not None)
+    return ErrorItem(
+        field=error.field, message=f"{where}: {error.reason}" if where else error.reason
+    )
+
+
+def _field_path(path: Sequence[int | str]) -> str:
+    """``["events", 2, "type"]`` → ``"events[2].type"``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _error(
+    status: int,
+    detail: str,
+    errors: list[ErrorItem] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = ErrorResponse(detail=detail, errors=errors or [])
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+# --- request size ------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413, whether or not Content-Length is sent.
+
+    The body is read (up to the limit) before the app sees it, then replayed; bodies this small
+    cost nothing to hold, and the app never parses a partial or oversized one.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = f"request body larger than {self.max_bytes} bytes"
+        response = _error(413, message, [ErrorItem(field="body", message=message)])
+        await response(scope, receive, send)

@@ -1,0 +1,1 @@
+"""Thin route modules: each calls the domain and returns schemas."""

@@ -1,0 +1,40 @@
+"""The service's configuration: one pydantic-settings ``Settings``, read from ``ARTWORK_*``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the world and the event log are, how to listen, and request limits.
+
+    ``db`` defaults to ``<world>/events.db``: the log sits beside the catalog and history it
+    refers to, so one folder holds one experiment. Point it elsewhere when the world folder is
+    read-only or shared.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="ARTWORK_")
+
+    world: Path = Field(description="catalog folder (titles, artwork, optional interactions.csv)")
+    db: Path | None = Field(None, description="SQLite event log; default <world>/events.db")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    rows: int = Field(4, ge=1, le=20, description="home page rows when a request gives none")
+    per_row: int = Field(10, ge=1, le=50, description="titles per row when a request gives none")
+    max_events_per_request: int = Field(500, ge=1)
+    max_body_bytes: int = Field(1_000_000, ge=1024)
+
+    @model_validator(mode="after")
+    def _default_db(self) -> Settings:
+        if self.db is None:
+            self.db = self.world / "events.db"
+        return self
+
+    @property
+    def db_path(self) -> Path:
+        """The event log's path (``db`` after defaulting)."""
+        assert self.db is not None
+        return self.db

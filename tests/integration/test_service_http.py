@@ -1,0 +1,253 @@
+"""The HTTP service end to end on a tiny world: home, events, images, the page, and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from artwork.errors import ArtifactError
+from artwork.event_store import EventStore
+from serve.app import create_app
+from serve.settings import Settings
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "log" / "events.db"
+
+
+@pytest.fixture
+def client(tiny_world, db):
+    settings = Settings(world=tiny_world, db=db, rows=4, per_row=2, max_events_per_request=5)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def stored(db):
+    """Decisions and events as a fresh store reads them from disk."""
+    with EventStore(db) as store:
+        return store.decisions(), store.events()
+
+
+def home(client, user_id="v1", **params):
+    response = client.get("/v1/home", params={"user_id": user_id, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def first_decision(page):
+    return page["rows"][0]["titles"][0]["artwork"]["decision_id"]
+
+
+def test_home_for_a_known_viewer_logs_every_decision_before_answering(client, db):
+    response = client.get("/v1/home", params={"user_id": "v1", "device": "tv", "hour": 21})
+    assert response.headers["cache-control"] == "no-store"
+    page = response.json()
+    assert page["user_id"] == "v1"
+    assert [row["name"] for row in page["rows"]] == [
+        "Popular now", "More Sci-Fi", "More Drama", "Popular in Horror",
+    ]  # fmt: skip
+    shown = {t["artwork"]["decision_id"]: t for row in page["rows"] for t in row["titles"]}
+    decisions, _ = stored(db)
+    assert {d.decision_id for d in decisions} == set(shown)
+    for decision in decisions:
+        title = shown[decision.decision_id]
+        artwork = title["artwork"]
+        assert (decision.title_id, decision.artwork_id) == (
+            title["title_id"],
+            artwork["artwork_id"],
+        )
+        assert artwork["propensity"] == decision.propensity == 1 / len(decision.candidates)
+        assert artwork["policy"] == "uniform"
+        assert artwork["image_url"] == f"/v1/artwork/{decision.artwork_id}/image"
+        assert "uniformly at random" in artwork["why"]
+        assert (decision.context["device"], decision.context["hour"]) == ("tv", 21)
+
+
+def test_home_for_an_unknown_viewer_is_not_an_error(client):
+    page = home(client, "never-seen", rows=2, per_row=3)
+    assert [row["name"] for row in page["rows"]] == ["Popular now", "Popular in Sci-Fi"]
+    assert [t["name"] for t in page["rows"][0]["titles"]] == [
+        "Star Voyage", "Quiet Rooms", "Laugh Track",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"user_id": "v1", "device": "fridge"}, "device"),
+        ({"user_id": "v1", "hour": 24}, "hour"),
+        ({"user_id": "v1", "rows": 0}, "rows"),
+        ({"user_id": ""}, "user_id"),
+        ({}, "user_id"),
+    ],
+)
+def test_bad_home_parameters_are_422_naming_the_field(client, db, params, field):
+    response = client.get("/v1/home", params=params)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert stored(db) == ([], [])
+
+
+def test_a_failing_log_means_no_page(client, db, monkeypatch):
+    store = client.app.state.service.store
+
+    def broken(decisions):
+        raise ArtifactError("disk full")
+
+    monkeypatch.setattr(store, "record_decisions", broken)
+    response = client.get("/v1/home", params={"user_id": "v1"})
+    assert response.status_code == 500
+    assert "decision_id" not in response.text
+
+
+def test_events_are_committed_and_read_back(client, db):
+    decision_id = first_decision(home(client))
+    batch = [
+        {"event_id": "e1", "decision_id": decision_id, "type": "impression"},
+        {"event_id": "e2", "decision_id": decision_id, "type": "click", "time": 1_700_000_000.5},
+        {"event_id": "e3", "decision_id": decision_id, "type": "watch_seconds", "value": 600},
+    ]
+    response = client.post("/v1/events", json={"events": batch})
+    assert response.status_code == 202
+    assert response.json() == {"accepted": 3, "duplicates": 0}
+    _, events = stored(db)
+    assert [(e.event_id, e.type, e.value) for e in events] == [
+        ("e1", "impression", 1.0), ("e2", "click", 1.0), ("e3", "watch_seconds", 600.0),
+    ]  # fmt: skip
+    assert events[1].time == 1_700_000_000.5
+
+
+def test_a_repeated_event_id_is_stored_once(client, db):
+    decision_id = first_decision(home(client))
+    event = {"event_id": "same", "decision_id": decision_id, "type": "play"}
+    assert client.post("/v1/events", json={"events": [event]}).json() == {
+        "accepted": 1, "duplicates": 0,
+    }  # fmt: skip
+    assert client.post("/v1/events", json={"events": [event]}).json() == {
+        "accepted": 0, "duplicates": 1,
+    }  # fmt: skip
+    assert [e.event_id for e in stored(db)[1]] == ["same"]
+
+
+def test_an_unknown_decision_is_422_and_stores_nothing(client, db):
+    decision_id = first_decision(home(client))
+    client.post(
+        "/v1/events",
+        json={"events": [{"event_id": "kept", "decision_id": decision_id, "type": "click"}]},
+    )
+    before = stored(db)
+    batch = [
+        {"event_id": "new", "decision_id": decision_id, "type": "click"},
+        {"event_id": "orphan", "decision_id": "0" * 32, "type": "click"},
+    ]
+    response = client.post("/v1/events", json={"events": batch})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["errors"][0]["field"] == "events[1].decision_id"
+    assert "unknown decision" in body["errors"][0]["message"]
+    assert stored(db) == before
+
+
+def test_malformed_json_is_422_with_a_message(client):
+    response = client.post(
+        "/v1/events", content=b'{"events": [', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "body" and error["message"].startswith("invalid JSON")
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (
+            {"event_id": "x", "decision_id": "d", "type": "click", "colour": "red"},
+            "events[0].colour",
+        ),
+        ({"event_id": "x", "decision_id": "d", "type": "purchase"}, "events[0].type"),
+        ({"event_id": "x", "decision_id": "d", "type": "watch_seconds"}, "events[0].value"),
+        (
+            {"event_id": "x", "decision_id": "d", "type": "click", "value": "lots"},
+            "events[0].value",
+        ),
+        ({"decision_id": "d", "type": "click"}, "events[0].event_id"),
+    ],
+)
+def test_bad_events_are_422_naming_the_field(client, db, event, field):
+    response = client.post("/v1/events", json={"events": [event]})
+    assert response.status_code == 422, response.text
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+def test_unknown_top_level_fields_and_oversized_batches_are_refused(client, db):
+    response = client.post("/v1/events", json={"events": [], "extra": 1})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "extra"
+    decision_id = first_decision(home(client))
+    batch = [{"event_id": str(i), "decision_id": decision_id, "type": "click"} for i in range(6)]
+    response = client.post("/v1/events", json={"events": batch})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "events"
+    assert stored(db)[1] == []
+
+
+def test_a_body_over_the_byte_limit_is_413(tiny_world, db):
+    settings = Settings(world=tiny_world, db=db, max_body_bytes=2048)
+    with TestClient(create_app(settings)) as client:
+        big = json.dumps(
+            {"events": [{"event_id": "x" * 100, "decision_id": "d", "type": "click"}] * 30}
+        )
+        response = client.post(
+            "/v1/events", content=big, headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["field"] == "body"
+
+        def chunks():  # no Content-Length: the limit must hold on the bytes themselves
+            for start in range(0, len(big), 500):
+                yield big[start : start + 500].encode()
+
+        response = client.post(
+            "/v1/events", content=chunks(), headers={"content-type": "application/json"}
+        )
+        assert response.status_code == 413
+
+
+def test_images_are_served_as_jpeg_and_unknown_ones_are_404(client):
+    page = home(client)
+    url = page["rows"][0]["titles"][0]["artwork"]["image_url"]
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.content[:3] == b"\xff\xd8\xff"
+    missing = client.get("/v1/artwork/no-such-artwork/image")
+    assert missing.status_code == 404 and "no-such-artwork" in missing.json()["detail"]
+    escape = client.get("/v1/artwork/..%2F..%2Ftitles.csv/image")
+    assert escape.status_code == 404
+
+
+def test_viewers_lists_ids_from_the_history(client):
+    assert client.get("/v1/viewers").json() == {"viewers": ["v1", "v2", "v3", "v4", "v5"]}
+
+
+def test_the_page_is_html_that_loads_the_script(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<script src="/static/app.js"' in response.text
+    script = client.get("/static/app.js")
+    assert script.status_code == 200 and "/v1/home" in script.text
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_the_default_db_sits_in_the_world_folder(tiny_world):
+    assert Settings(world=tiny_world).db_path == tiny_world / "events.db"
+
+
+def test_a_missing_world_fails_at_start_up(tmp_path):
+    with (
+        pytest.raises(ArtifactError, match="not found"),
+        TestClient(create_app(Settings(world=tmp_path / "nope"))),
+    ):
+        pass

@@ -1,0 +1,59 @@
+"""Home rows: popular first, then favourite genres; no repeats, nothing finished, none empty."""
+
+from __future__ import annotations
+
+import pytest
+
+from artwork.errors import InputError
+from artwork.interactions import ViewingHistory
+from artwork.rows import Row, home_rows
+
+
+def test_a_known_viewer_gets_popular_then_favourite_genres(tiny_catalog, tiny_history):
+    rows = home_rows(tiny_catalog, tiny_history, "v1", n_rows=4, per_row=2)
+    assert rows == [
+        Row("Popular now", "Most watched by everyone", ("t3", "t5")),  # t1 finished
+        Row("More Sci-Fi", "Because you watch a lot of Sci-Fi", ("t2",)),
+        # Adventure (t1 only, finished) would be empty, so it is skipped
+        Row("More Drama", "Because you watch a lot of Drama", ("t4",)),
+        Row("Popular in Horror", "Horror is among the most watched genres", ("t6",)),
+    ]
+
+
+def test_an_unknown_viewer_gets_popular_and_the_most_watched_genres(tiny_catalog, tiny_history):
+    rows = home_rows(tiny_catalog, tiny_history, "someone-new", n_rows=4, per_row=2)
+    assert [r.name for r in rows] == [
+        "Popular now", "Popular in Sci-Fi", "Popular in Drama", "Popular in Comedy",
+    ]  # fmt: skip
+    assert rows[0].title_ids == ("t1", "t3")  # 3 viewings, then 2 (t3 before t5 by id)
+    assert "most watched" in rows[1].reason
+
+
+def test_no_title_repeats_none_is_finished_and_all_have_artwork(tiny_catalog, tiny_history):
+    for viewer in ("v1", "v2", "v3", "v4", "v5", "nobody"):
+        rows = home_rows(tiny_catalog, tiny_history, viewer, n_rows=10, per_row=3)
+        shown = [t for row in rows for t in row.title_ids]
+        assert len(shown) == len(set(shown))
+        finished = {i.title_id for i in tiny_history.of(viewer) if i.watched >= 0.9}
+        assert not finished & set(shown)
+        assert all(tiny_catalog.candidates(t) for t in shown)
+        assert all(0 < len(row.title_ids) <= 3 for row in rows)
+
+
+def test_asking_for_more_than_exists_returns_what_exists(tiny_catalog, tiny_history):
+    rows = home_rows(tiny_catalog, tiny_history, "nobody", n_rows=20, per_row=50)
+    assert len(rows) == 1
+    assert set(rows[0].title_ids) == {"t1", "t2", "t3", "t4", "t5", "t6"}
+
+
+def test_an_empty_history_still_gives_a_page(tiny_catalog):
+    rows = home_rows(tiny_catalog, ViewingHistory(()), "v1", n_rows=3, per_row=2)
+    assert rows[0].title_ids == ("t1", "t2")  # all tied at zero viewings: by id
+    assert len(rows) == 3 and all(r.title_ids for r in rows)
+
+
+@pytest.mark.parametrize(("n_rows", "per_row", "field"), [(0, 5, "n_rows"), (3, 0, "per_row")])
+def test_non_positive_sizes_are_refused(tiny_catalog, tiny_history, n_rows, per_row, field):
+    with pytest.raises(InputError) as caught:
+        home_rows(tiny_catalog, tiny_history, "v1", n_rows=n_rows, per_row=per_row)
+    assert caught.value.field == field

@@ -1,0 +1,1 @@
+"""Runnable training, calibration, simulation and evaluation scripts (`python -m training.NAME`)."""
