@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from artwork.errors import CatalogError, InputErrors, NotFoundError
+from artwork.tables import write_atomically
 from artwork.vocabulary import GENRES
 
 MATURITY_RATINGS = ("G", "PG", "PG-13", "R", "NC-17")
@@ -109,19 +110,25 @@ def load_catalog(folder: Path | str) -> Catalog:
 
 
 def write_catalog(folder: Path | str, titles: list[Title], artwork: list[ArtworkCandidate]) -> None:
-    """Write ``titles.csv`` and ``artwork.csv`` in the format ``load_catalog`` reads."""
+    """Write ``titles.csv`` and ``artwork.csv`` atomically, in the format ``load_catalog`` reads."""
     folder = Path(folder)
-    with open(folder / "titles.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(list(TITLE_FIELDS))
-        for t in titles:
-            year = "" if t.year is None else t.year
-            w.writerow([t.title_id, t.name, year, "|".join(t.genres), t.maturity])
-    with open(folder / "artwork.csv", "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(list(ARTWORK_FIELDS))
-        for a in artwork:
-            w.writerow([a.artwork_id, a.title_id, a.path, a.kind])
+    title_rows = [
+        [t.title_id, t.name, "" if t.year is None else t.year, "|".join(t.genres), t.maturity]
+        for t in titles
+    ]
+    artwork_rows = [[a.artwork_id, a.title_id, a.path, a.kind] for a in artwork]
+    for name, header, rows in (
+        ("titles.csv", TITLE_FIELDS, title_rows),
+        ("artwork.csv", ARTWORK_FIELDS, artwork_rows),
+    ):
+
+        def write(tmp: Path, header=header, rows=rows) -> None:
+            with open(tmp, "w", newline="") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(list(header))
+                w.writerows(rows)
+
+        write_atomically(folder / name, write)
 
 
 # --- parsing -----------------------------------------------------------------------------------

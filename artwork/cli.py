@@ -107,8 +107,9 @@ def _demo_sheet(args: argparse.Namespace) -> int:
 
 
 def _frames(args: argparse.Namespace) -> int:
+    from artwork.catalog_edit import merge_into_catalog
     from artwork.errors import InputError
-    from artwork.frames import extract_frames, merge_into_catalog
+    from artwork.frames import extract_frames
 
     failed: list[InputError] = []
 
