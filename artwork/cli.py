@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from artwork.errors import ArtworkError
+from models.errors import ModelError
 
 log = logging.getLogger("artwork")
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
-    except ArtworkError as exc:
+    except (ArtworkError, ModelError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -51,7 +52,24 @@ def _parser() -> argparse.ArgumentParser:
     sheet.add_argument("--count", type=int, default=36, help="how many stills")
     sheet.add_argument("--columns", type=int, default=6)
     sheet.add_argument("--seed", type=int, default=0, help="which stills are picked")
+    sheet.add_argument("--tags", type=Path, default=None, help="tag store: show predicted tags")
     sheet.set_defaults(run=_demo_sheet)
+
+    tag = commands.add_parser("tag", help="CLIP embeddings, tag probabilities and quality")
+    tag.add_argument("catalog", type=Path, help="catalog folder")
+    tag.add_argument("--out", type=Path, required=True, help="Parquet file (resumable)")
+    tag.add_argument("--clip-model", default="demo", help="demo, an open_clip name, local-dir:")
+    tag.add_argument("--clip-pretrained", default=None, help="pretrained tag or checkpoint file")
+    tag.add_argument("--preprocess-from", default=None, help="tag whose preprocessing a file uses")
+    tag.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tag.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    tag.add_argument("--batch-size", type=int, default=64)
+    tag.add_argument("--workers", type=int, default=2, help="decoding processes")
+    tag.add_argument("--chunk-size", type=int, default=512, help="images per committed chunk")
+    tag.add_argument("--tags-model", type=Path, default=None, help="calibrated tag model folder")
+    tag.add_argument("--float16", action="store_true", help="store embeddings as float16")
+    tag.add_argument("--restart", action="store_true", help="discard earlier output, tag again")
+    tag.set_defaults(run=_tag)
 
     frames = commands.add_parser("frames", help="candidate stills from videos")
     frames.add_argument("videos", type=Path, nargs="+", help="video files; title id = file stem")
@@ -80,30 +98,46 @@ def _demo_build(args: argparse.Namespace) -> int:
 
 
 def _demo_sheet(args: argparse.Namespace) -> int:
-    import numpy as np
+    from artwork.demo.sheet import world_sheet
+    from artwork.tag_store import read_tags
 
-    from artwork.catalog import load_catalog
-    from artwork.demo.sheet import contact_sheet
-    from artwork.demo.world import read_truth
-
-    catalog = load_catalog(args.world)
-    truth = read_truth(args.world / "truth.csv")
-    ids = sorted(truth)
-    rng = np.random.default_rng(args.seed)
-    picked = sorted(rng.choice(len(ids), size=min(args.count, len(ids)), replace=False))
-    items = []
-    for i in picked:
-        plan = truth[ids[i]]
-        caption = (
-            f"{ids[i]} ({plan.setting}, {plan.expression})\n"
-            f"objects: {', '.join(plan.objects)}\nmoods: {', '.join(plan.moods)}\n"
-            f"genres: {', '.join(plan.genres)}"
-        )
-        items.append((catalog.image_path(ids[i]), caption))
+    tags = read_tags(args.tags) if args.tags else None
+    sheet = world_sheet(args.world, args.count, args.seed, args.columns, tags)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(items, columns=args.columns).save(args.out)
-    log.info("contact sheet of %d stills written to %s", len(items), args.out)
+    sheet.save(args.out)
+    log.info("contact sheet written to %s", args.out)
     return 0
+
+
+def _tag(args: argparse.Namespace) -> int:
+    from artwork.tagging import default_tag_model_dir, load_tag_model, tag_catalog
+    from models.clip import EncoderSpec
+
+    spec = EncoderSpec(
+        model=args.clip_model,
+        pretrained=args.clip_pretrained,
+        device=args.device,
+        precision=args.precision,
+        preprocess_from=args.preprocess_from,
+    )
+    tags_dir = args.tags_model or default_tag_model_dir(spec)
+    summary = tag_catalog(
+        args.catalog,
+        args.out,
+        spec,
+        load_tag_model(tags_dir) if tags_dir else None,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        chunk_size=args.chunk_size,
+        embedding_dtype="float16" if args.float16 else "float32",
+        restart=args.restart,
+    )
+    print(
+        f"tagged {summary.tagged}, already done {summary.skipped}, unreadable {summary.failed}"
+        f" (see {summary.errors}) in {summary.elapsed_s:.1f} s"
+        f" ({summary.images_per_s:.1f} img/s) -> {summary.out}"
+    )
+    return 1 if summary.failed else 0
 
 
 def _frames(args: argparse.Namespace) -> int:

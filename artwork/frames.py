@@ -3,10 +3,11 @@
 Pipeline per video, in one sequential decode with bounded memory:
 sample a frame every ``every_s`` seconds → a new shot starts where the colour histogram of two
 consecutive samples differs by more than ``SHOT_CUT_DISTANCE`` → black frames (mean luma below
-``BLACK_BRIGHTNESS``) and blurred frames (sharpness below ``BLUR_FLOOR``, or below
-``BLUR_RELATIVE`` × the video's median) are dropped → a near-duplicate of a pooled frame
-(``frame_distance < 1``) replaces it only when better → the pool keeps at most ``per_shot``
-frames per shot and ``POOL_SIZE`` frames in all. ``select_frames`` then picks K per title.
+``BLACK_BRIGHTNESS`` and RMS contrast below ``BLACK_CONTRAST``) and blurred frames (sharpness
+below ``BLUR_FLOOR``, or below ``BLUR_RELATIVE`` × the video's median) are dropped → a
+near-duplicate of a pooled frame (``frame_distance < 1``) replaces it only when better → the
+pool keeps at most ``per_shot`` frames per shot and ``POOL_SIZE`` frames in all.
+``select_frames`` then picks K per title.
 
 Written files (``extract_frames``): ``out/images/{title_id}-f{n:02d}.jpg`` (n = rank, best
 first) and ``out/frames.csv`` with columns ``FRAME_FIELDS`` (paths relative to ``out``).
@@ -49,6 +50,9 @@ HIST_BINS = (12, 4, 4)
 SHOT_CUT_DISTANCE = 0.4
 # Mean Rec.601 luma below ~15/255: fades, black slugs, credits on black.
 BLACK_BRIGHTNESS = 0.06
+# A dark scene is not a black frame: a night sky with stars and a lit ship has mean luma ~0.06
+# but RMS contrast ~0.08, a black slug (even with a small logo or noise) stays under 0.03.
+BLACK_CONTRAST = 0.03
 # Laplacian variance at tile size (see artwork.quality): in-focus photos 0.003–0.03, a σ = 4 px
 # blur of a 512 px photo 0.0002. The floor catches hopeless frames on any footage; the relative
 # test catches motion blur and focus pulls on footage that is soft (animation, grain) overall.
@@ -188,7 +192,7 @@ def frame_candidates(
             shot += 1
         previous = sample
         quick = quality_signals(sample.image, detect_faces=False)
-        if quick.brightness < BLACK_BRIGHTNESS:
+        if quick.brightness < BLACK_BRIGHTNESS and quick.contrast < BLACK_CONTRAST:
             continue
         sharpness_seen.append(quick.sharpness)
         if quick.sharpness < BLUR_FLOOR:

@@ -21,6 +21,7 @@ class TagGroup:
     name: str
     templates: tuple[str, ...]
     phrases: dict[str, tuple[str, ...]]
+    neutral: tuple[str, ...]
 
     @property
     def tags(self) -> tuple[str, ...]:
@@ -28,7 +29,14 @@ class TagGroup:
 
     def prompts(self, tag: str) -> list[str]:
         """Every (template, phrase) prompt for ``tag``; their text embeddings are averaged."""
-        return [t.format(p) for t in self.templates for p in self.phrases[tag]]
+        return self._fill(self.phrases[tag])
+
+    def neutral_prompts(self) -> list[str]:
+        """The group's neutral prompts: its templates filled with its neutral phrases."""
+        return self._fill(self.neutral)
+
+    def _fill(self, phrases: tuple[str, ...]) -> list[str]:
+        return [t.format(p) for t in self.templates for p in phrases]
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,10 @@ def load_vocabulary(path: Path | str = DEFAULT_PATH) -> Vocabulary:
     seen: set[str] = set()
     for name in GROUPS:
         spec = raw["groups"].get(name)
-        if not spec or not spec.get("tags") or not spec.get("templates"):
-            raise InputError("group needs 'templates' and 'tags'", file=str(path), field=name)
+        if not spec or not all(spec.get(k) for k in ("tags", "templates", "neutral")):
+            raise InputError(
+                "group needs 'templates', 'neutral' and 'tags'", file=str(path), field=name
+            )
         phrases = {}
         for tag, words in spec["tags"].items():
             if tag in seen:
@@ -78,7 +88,7 @@ def load_vocabulary(path: Path | str = DEFAULT_PATH) -> Vocabulary:
                 raise InputError("needs a list of phrases", file=str(path), field=f"{name}.{tag}")
             seen.add(tag)
             phrases[tag] = tuple(words)
-        groups[name] = TagGroup(name, tuple(spec["templates"]), phrases)
+        groups[name] = TagGroup(name, tuple(spec["templates"]), phrases, tuple(spec["neutral"]))
     extra = set(raw["groups"]) - set(GROUPS)
     if extra:
         raise InputError(f"unknown group(s) {sorted(extra)}", file=str(path), field="groups")

@@ -32,6 +32,8 @@ import open_clip
 import torch
 from safetensors.torch import save_file
 
+from models.errors import ModelError
+
 log = logging.getLogger(__name__)
 
 DEMO_DIR = Path(__file__).with_name("weights") / "demo-clip"
@@ -43,7 +45,7 @@ REQUIRED_PREPROCESS = ("size", "mean", "std", "interpolation", "resize_mode")
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
-class EncoderError(Exception):
+class EncoderError(ModelError):
     """The encoder cannot be loaded as asked; the message says what to change."""
 
 
@@ -214,6 +216,9 @@ def load_encoder(spec: EncoderSpec = EncoderSpec()) -> ClipEncoder:
         )
     except RuntimeError as exc:
         raise EncoderError(f"could not load {name} ({spec.pretrained}): {exc}") from exc
+    if source.endswith("@random"):
+        # Random weights differ at every load: the id must say which ones made an output.
+        source = f"{source}-{_state_digest(model)}"
     tokenizer = open_clip.get_tokenizer(name)
     final_cfg = dict(getattr(model.visual, "preprocess_cfg", preprocess_cfg or {}))
     return ClipEncoder(model, preprocess, tokenizer, final_cfg, source, device, precision)
@@ -253,6 +258,14 @@ def file_digest(path: Path, length: int = 12) -> str:
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()[:length]
+
+
+def _state_digest(model: torch.nn.Module, length: int = 12) -> str:
+    digest = hashlib.sha256()
+    for key, value in sorted(model.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
     return digest.hexdigest()[:length]
 
 

@@ -1,17 +1,20 @@
-"""Shared fixtures: a tiny world (catalog with JPEG stills and viewing history), built in code."""
+"""Shared fixtures built in code: a tiny world (catalog, stills, history); a tiny CLIP encoder."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from artwork.catalog import ArtworkCandidate, Catalog, Title, load_catalog, write_catalog
 from artwork.interactions import Interaction, ViewingHistory, load_history, write_history
 from artwork.records import Decision, new_decision_id
+from models.clip import EncoderSpec, load_encoder, save_encoder
 
 # title_id: (name, genres, number of stills)
 TITLES = {
@@ -95,3 +98,43 @@ def make_decision() -> Callable[..., Decision]:
         return Decision(**fields)  # type: ignore[arg-type]
 
     return make
+
+
+# --- a tiny CLIP encoder ------------------------------------------------------------------
+
+# Small enough to load in ~0.1 s and encode a few 32×32 images in milliseconds.
+TINY_CLIP = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8},
+    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
+}
+TINY_PREPROCESS = {"size": 32, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+                   "interpolation": "bicubic", "resize_mode": "shortest"}  # fmt: skip
+
+
+def write_tiny_clip_config(folder: Path) -> Path:
+    """Write the tiny architecture as ``folder/tiny-clip.json`` (open_clip names it tiny-clip)."""
+    path = folder / "tiny-clip.json"
+    path.write_text(json.dumps(TINY_CLIP))
+    return path
+
+
+@pytest.fixture()
+def tiny_clip_config(tmp_path: Path) -> Path:
+    """An open_clip architecture JSON for a tiny model; loading it gives fresh random weights."""
+    return write_tiny_clip_config(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_clip_spec(tmp_path_factory: pytest.TempPathFactory) -> EncoderSpec:
+    """The tiny random encoder saved to a folder, so every load has the same weights (CPU, fp32).
+
+    A bare architecture file would load with new random weights each time, under one model id.
+    """
+    config = write_tiny_clip_config(tmp_path_factory.mktemp("tiny-clip-config"))
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        encoder = load_encoder(EncoderSpec(model=str(config), device="cpu", precision="fp32"))
+    folder = save_encoder(encoder.model, TINY_CLIP, TINY_PREPROCESS,
+                          tmp_path_factory.mktemp("tiny-clip"))  # fmt: skip
+    return EncoderSpec(model=f"local-dir:{folder}", device="cpu", precision="fp32")

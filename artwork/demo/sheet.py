@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from artwork.catalog import load_catalog
+from artwork.demo.world import read_truth
+from artwork.tag_store import TagTable
 
 BACKGROUND = (18, 18, 22)
 INK = (226, 226, 220)
@@ -72,3 +77,35 @@ def contact_sheet(
                 draw.text((x, y + thumb.height + 4 + k * line_h), line, fill=INK, font=font)
         y += row_h + GAP
     return sheet
+
+
+def world_sheet(
+    world: Path,
+    count: int = 36,
+    seed: int = 0,
+    columns: int = 6,
+    tags: TagTable | None = None,
+    threshold: float = 0.5,
+) -> Image.Image:
+    """A contact sheet of ``count`` stills of a demo world picked with ``seed``, captioned with
+    their truth tags and, given a tag store, the tags it gives them (probability ≥ threshold)."""
+    catalog = load_catalog(world)
+    truth = read_truth(world / "truth.csv")
+    ids = sorted(truth)
+    rng = np.random.default_rng(seed)
+    picked = sorted(rng.choice(len(ids), size=min(count, len(ids)), replace=False))
+    row_of = {a: i for i, a in enumerate(tags.artwork_ids)} if tags is not None else {}
+    items = []
+    for i in picked:
+        plan = truth[ids[i]]
+        caption = (
+            f"{ids[i]} ({plan.setting}, {plan.expression})\n"
+            f"objects: {', '.join(plan.objects)}\nmoods: {', '.join(plan.moods)}\n"
+            f"genres: {', '.join(plan.genres)}"
+        )
+        if ids[i] in row_of:
+            p = tags.probabilities[row_of[ids[i]]]
+            found = sorted((-p[t], tag) for t, tag in enumerate(tags.tags) if p[t] >= threshold)
+            caption += "\ntagged: " + (", ".join(f"{tag} {-q:.2f}" for q, tag in found) or "-")
+        items.append((catalog.image_path(ids[i]), caption))
+    return contact_sheet(items, columns=columns)

@@ -11,21 +11,7 @@ from PIL import Image
 
 from models import clip
 from models.clip import EncoderError, EncoderSpec, load_encoder, save_encoder
-
-TINY = {
-    "embed_dim": 32,
-    "vision_cfg": {"image_size": 32, "layers": 2, "width": 64, "patch_size": 8},
-    "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
-}
-PREPROCESS = {"size": 32, "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
-              "interpolation": "bicubic", "resize_mode": "shortest"}  # fmt: skip
-
-
-@pytest.fixture()
-def tiny_config(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny-clip.json"
-    path.write_text(json.dumps(TINY))
-    return path
+from tests.conftest import TINY_CLIP, TINY_PREPROCESS
 
 
 @pytest.fixture()
@@ -37,9 +23,11 @@ def _embed(encoder: clip.ClipEncoder, images: list[Image.Image]) -> torch.Tensor
     return encoder.encode_images(torch.stack([encoder.preprocess(i) for i in images]))
 
 
-def test_random_model_from_an_architecture_file(tiny_config: Path, images) -> None:
-    encoder = load_encoder(EncoderSpec(model=str(tiny_config), device="cpu", precision="fp32"))
-    assert encoder.model_id == "tiny-clip@random"
+def test_random_model_from_an_architecture_file(tiny_clip_config: Path, images) -> None:
+    encoder = load_encoder(EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32"))
+    assert encoder.model_id.startswith("tiny-clip@random-")
+    again = load_encoder(EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32"))
+    assert again.model_id != encoder.model_id  # other random weights, another id
     assert encoder.embed_dim == 32
     emb = _embed(encoder, images)
     assert emb.shape == (3, 32) and emb.dtype == torch.float32
@@ -48,12 +36,14 @@ def test_random_model_from_an_architecture_file(tiny_config: Path, images) -> No
     assert text.shape == (2, 32)
 
 
-def test_saved_folder_loads_back_with_the_same_outputs(tiny_config, images, tmp_path) -> None:
-    original = load_encoder(EncoderSpec(model=str(tiny_config), device="cpu", precision="fp32"))
-    folder = save_encoder(original.model, TINY, PREPROCESS, tmp_path / "saved")
+def test_saved_folder_loads_back_with_the_same_outputs(tiny_clip_config, images, tmp_path) -> None:
+    original = load_encoder(
+        EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32")
+    )
+    folder = save_encoder(original.model, TINY_CLIP, TINY_PREPROCESS, tmp_path / "saved")
     loaded = load_encoder(EncoderSpec(model=f"local-dir:{folder}", device="cpu", precision="fp32"))
     assert loaded.model_id.startswith("saved@") and len(loaded.model_id) == len("saved@") + 12
-    assert loaded.preprocess_cfg["mean"] == tuple(PREPROCESS["mean"])
+    assert loaded.preprocess_cfg["mean"] == tuple(TINY_PREPROCESS["mean"])
     # Images are normalised with the saved config's mean and std, not open_clip's defaults.
     pixels = loaded.preprocess(Image.new("RGB", (32, 32), (128, 128, 128)))
     assert pixels.abs().max() < 0.02
@@ -61,17 +51,19 @@ def test_saved_folder_loads_back_with_the_same_outputs(tiny_config, images, tmp_
     torch.testing.assert_close(loaded.encode_images(pixels), original.encode_images(pixels))
 
 
-def test_torch_checkpoint_needs_its_preprocessing_named(tiny_config, images, tmp_path) -> None:
-    original = load_encoder(EncoderSpec(model=str(tiny_config), device="cpu", precision="fp32"))
+def test_torch_checkpoint_needs_its_preprocessing_named(tiny_clip_config, images, tmp_path) -> None:
+    original = load_encoder(
+        EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32")
+    )
     checkpoint = tmp_path / "weights" / "tiny.pt"
     checkpoint.parent.mkdir()
     torch.save({"state_dict": original.model.state_dict()}, checkpoint)
-    spec = EncoderSpec(model=str(tiny_config), pretrained=str(checkpoint), device="cpu",
+    spec = EncoderSpec(model=str(tiny_clip_config), pretrained=str(checkpoint), device="cpu",
                        precision="fp32")  # fmt: skip
     with pytest.raises(EncoderError, match="does not say how images were preprocessed"):
         load_encoder(spec)
     (checkpoint.parent / "open_clip_config.json").write_text(
-        json.dumps({"model_cfg": TINY, "preprocess_cfg": PREPROCESS})
+        json.dumps({"model_cfg": TINY_CLIP, "preprocess_cfg": TINY_PREPROCESS})
     )
     loaded = load_encoder(spec)
     assert loaded.model_id.startswith("tiny-clip@")
@@ -84,8 +76,8 @@ def test_a_tag_can_lend_its_preprocessing_without_downloading() -> None:
     assert cfg["mean"] == pytest.approx((0.48145466, 0.4578275, 0.40821073))
 
 
-def test_bf16_on_cpu_gives_close_embeddings(tiny_config, images) -> None:
-    fp32 = load_encoder(EncoderSpec(model=str(tiny_config), device="cpu", precision="fp32"))
+def test_bf16_on_cpu_gives_close_embeddings(tiny_clip_config, images) -> None:
+    fp32 = load_encoder(EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32"))
     bf16 = clip.ClipEncoder(fp32.model, fp32.preprocess, fp32.tokenizer, fp32.preprocess_cfg,
                             fp32.model_id, fp32.device, "bf16")  # fmt: skip
     cos = (_embed(fp32, images) * _embed(bf16, images)).sum(-1)
@@ -117,7 +109,7 @@ def test_incomplete_config_is_refused(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     folder.mkdir()
     (folder / "open_clip_config.json").write_text(
-        json.dumps({"model_cfg": TINY, "preprocess_cfg": {"size": 32}})
+        json.dumps({"model_cfg": TINY_CLIP, "preprocess_cfg": {"size": 32}})
     )
     with pytest.raises(EncoderError, match="preprocess_cfg lacks mean, std"):
         load_encoder(EncoderSpec(model=f"local-dir:{folder}", device="cpu"))
