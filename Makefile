@@ -38,9 +38,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest -q
 
-BENCHES := tagging tag_quality
+BENCHES := tagging tag_quality ope
 
 bench: $(STAMP)
+	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev,bench]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'
 	for b in $(BENCHES); do $(PY) -m bench.$$b || exit 1; done
 
 clean:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 from artwork.errors import InputError
+from models.artifacts import write_atomically
+
+__all__ = ["read_table", "write_atomically", "write_table"]
 
 
 def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -39,15 +39,3 @@ def write_table(path: Path, header: list[str], rows: list[dict[str, str]]) -> No
             writer.writerows(rows)
 
     write_atomically(path, write)
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``."""
-    # A fresh name rather than mkstemp, whose 0600 mode would hide the file from other readers.
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

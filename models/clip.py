@@ -32,6 +32,7 @@ import open_clip
 import torch
 from safetensors.torch import save_file
 
+from models.artifacts import file_sha256, write_atomically
 from models.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -244,21 +245,16 @@ def save_encoder(
         k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in model.state_dict().items()
     }
-    tmp = folder / f".{WEIGHTS_FILE}.tmp"
-    save_file(state, str(tmp))
-    tmp.replace(folder / WEIGHTS_FILE)
+    write_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(state, str(tmp)))
     config = {"model_cfg": model_cfg, "preprocess_cfg": preprocess_cfg}
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=1, sort_keys=True) + "\n")
+    text = json.dumps(config, indent=1, sort_keys=True) + "\n"
+    write_atomically(folder / CONFIG_FILE, lambda tmp: tmp.write_text(text))
     return folder
 
 
 def file_digest(path: Path, length: int = 12) -> str:
     """The first ``length`` hex digits of a file's SHA-256."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:length]
+    return file_sha256(path)[:length]
 
 
 def _state_digest(model: torch.nn.Module, length: int = 12) -> str:

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 from safetensors.numpy import load_file, save_file
 
+from models.artifacts import file_sha256, write_atomically
 from models.errors import ModelError
 
 KIND = "tag_model"
@@ -210,7 +209,7 @@ class TagModel:
             "label_counts": np.ascontiguousarray(self.label_counts, dtype=np.int64),
             "calibrated": self.calibrated.astype(np.uint8),
         }
-        _replace_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(arrays, str(tmp)))
+        write_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(arrays, str(tmp)))
         card = {
             "kind": KIND,
             "schema_version": SCHEMA_VERSION,
@@ -227,10 +226,10 @@ class TagModel:
             },  # fmt: skip
             "metrics": dict(self.metrics),
             "created_at": self.created_at,
-            "weights_sha256": _file_sha256(folder / WEIGHTS_FILE),
+            "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
         }
         text = json.dumps(card, indent=1, allow_nan=True) + "\n"
-        _replace_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
+        write_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
         return folder
 
     @classmethod
@@ -252,7 +251,7 @@ class TagModel:
                 f"{card_path}: schema_version {card.get('schema_version')!r}, this code reads "
                 f"{SCHEMA_VERSION}"
             )
-        if card.get("weights_sha256") != _file_sha256(weights_path):
+        if card.get("weights_sha256") != file_sha256(weights_path):
             raise TagModelError(f"{weights_path}: does not match the card beside it")
         arrays = load_file(str(weights_path))
         try:
@@ -351,17 +350,3 @@ def _digest(tags: Sequence[str], *arrays: np.ndarray, length: int = 12) -> str:
     for array in arrays:
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()[:length]
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _replace_atomically(path: Path, write: Callable[[Path], Any]) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
