@@ -81,7 +81,10 @@ class ClipEncoder:
     embed_dim: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.model.eval()
+        # Inference runs with the weights themselves in the chosen precision: autocast would
+        # cast every weight at every call (on a CPU with native bf16, 33 img/s against 88 for
+        # ViT-B-32), and nothing here needs fp32 master weights.
+        self.model.to(self.dtype).eval()
         self.embed_dim = (
             int(self.model.text_projection.shape[-1])
             if hasattr(self.model, "text_projection") and self.model.text_projection is not None
@@ -95,22 +98,16 @@ class ClipEncoder:
     @torch.inference_mode()
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
         """L2-normalised float32 embeddings of a preprocessed batch (N, 3, H, W)."""
-        pixels = pixels.to(self.device, non_blocking=True)
-        with self._autocast():
-            features = self.model.encode_image(pixels)
+        pixels = pixels.to(self.device, dtype=self.dtype, non_blocking=True)
+        features = self.model.encode_image(pixels)
         return torch.nn.functional.normalize(features.float(), dim=-1)
 
     @torch.inference_mode()
     def encode_texts(self, texts: list[str]) -> torch.Tensor:
         """L2-normalised float32 embeddings of texts."""
         tokens = self.tokenizer(texts).to(self.device)
-        with self._autocast():
-            features = self.model.encode_text(tokens)
+        features = self.model.encode_text(tokens)
         return torch.nn.functional.normalize(features.float(), dim=-1)
-
-    def _autocast(self) -> torch.autocast:
-        enabled = self.precision != "fp32"
-        return torch.autocast(self.device.type, dtype=self.dtype, enabled=enabled)
 
 
 def resolve_device(device: str = "auto") -> torch.device:

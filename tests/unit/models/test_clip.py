@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -76,12 +77,14 @@ def test_a_tag_can_lend_its_preprocessing_without_downloading() -> None:
     assert cfg["mean"] == pytest.approx((0.48145466, 0.4578275, 0.40821073))
 
 
-def test_bf16_on_cpu_gives_close_embeddings(tiny_clip_config, images) -> None:
-    fp32 = load_encoder(EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32"))
-    bf16 = clip.ClipEncoder(fp32.model, fp32.preprocess, fp32.tokenizer, fp32.preprocess_cfg,
-                            fp32.model_id, fp32.device, "bf16")  # fmt: skip
+def test_bf16_on_cpu_gives_close_embeddings(tiny_clip_spec, images) -> None:
+    fp32 = load_encoder(replace(tiny_clip_spec, precision="fp32"))
+    bf16 = load_encoder(replace(tiny_clip_spec, precision="bf16"))
+    assert next(bf16.model.parameters()).dtype == torch.bfloat16
+    assert fp32.model_id == bf16.model_id  # the same weights, whatever the precision
     cos = (_embed(fp32, images) * _embed(bf16, images)).sum(-1)
     assert torch.all(cos > 0.98)
+    assert bf16.encode_texts(["a car"]).dtype == torch.float32
 
 
 @pytest.mark.parametrize(
