@@ -79,6 +79,20 @@ def _parser() -> argparse.ArgumentParser:
     frames.add_argument("--catalog", type=Path, default=None, help="merge into this catalog")
     frames.set_defaults(run=_frames)
 
+    sim = commands.add_parser("simulate", help="replay demo viewers against a bandit policy")
+    sim.add_argument("--world", type=Path, required=True, help="demo world folder")
+    sim.add_argument("--policy", default="linucb", help="a registered policy name")
+    sim.add_argument("--rounds", type=int, default=20_000)
+    sim.add_argument("--seed", type=int, default=0)
+    sim.add_argument("--candidates-min", type=int, default=4)
+    sim.add_argument("--candidates-max", type=int, default=8)
+    sim.add_argument("--reward", default="quality_play", choices=("quality_play", "click"))
+    sim.add_argument("--batch-size", type=int, default=50, help="rounds between policy updates")
+    sim.add_argument("--tags", type=Path, default=None, help="tag store: features from its tags")
+    sim.add_argument("--movielens", type=Path, default=None, help="ml-latest-small: its users")
+    sim.add_argument("--out", type=Path, default=None, help="learning-curve PNG")
+    sim.set_defaults(run=_simulate)
+
     serve = commands.add_parser("serve", help="serve rows and artwork over HTTP")
     serve.add_argument("--world", type=Path, required=True, help="catalog or demo world folder")
     serve.add_argument("--db", type=Path, default=None, help="SQLite event store file")
@@ -158,6 +172,27 @@ def _frames(args: argparse.Namespace) -> int:
         merge_into_catalog(args.catalog, stills, images_root=args.out)
     log.info("%d stills from %d videos", len(stills), len(args.videos) - len(failed))
     return 1 if failed else 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from artwork.simulate import simulate_command
+    from artwork.simulate_report import format_summary
+
+    summary = simulate_command(
+        args.world,
+        args.policy,
+        args.rounds,
+        tags=args.tags,
+        movielens=args.movielens,
+        out=args.out,
+        seed=args.seed,
+        candidates_min=args.candidates_min,
+        candidates_max=args.candidates_max,
+        reward=args.reward,
+        batch_size=args.batch_size,
+    )
+    print(format_summary(summary))
+    return 0
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -73,3 +73,16 @@ def test_contact_sheet(tiny_world: Path, tmp_path: Path) -> None:
     assert main(["demo", "sheet", str(tiny_world), "--out", str(out), "--count", "8"]) == 0
     with Image.open(out) as sheet:
         assert sheet.width > 4 * 200 and sheet.height > 200
+
+
+def test_simulate_command_prints_a_summary_and_draws_the_curve(
+    tiny_world: Path, tmp_path: Path, capsys
+) -> None:
+    curve = tmp_path / "curve.png"
+    argv = ["simulate", "--world", str(tiny_world), "--policy", "linucb", "--rounds", "400",
+            "--out", str(curve)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "share of oracle" in printed and "bait" in printed
+    assert curve.stat().st_size > 1000
+    assert main([*argv[:4], "no-such-policy", *argv[5:]]) == 2
