@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -36,8 +35,6 @@ from artwork.demo.viewers import Viewers, plan_viewers, write_viewer_profiles
 from artwork.errors import ArtifactError, InputError
 from artwork.interactions import Interaction, ViewingHistory, load_history, write_history
 from artwork.vocabulary import default_vocabulary
-
-log = logging.getLogger(__name__)
 
 KIND = "demo_world"
 VERSION = 1
