@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -88,6 +89,11 @@ def tag_catalog(
     if embedding_dtype not in EMBEDDING_DTYPES:
         raise InputError(f"expected one of {list(EMBEDDING_DTYPES)}", field="embedding_dtype")
     catalog = load_catalog(catalog_folder)
+    if workers:
+        # Start the workers' server now: it imports torch and OpenCV (~2.5 s) while this
+        # process loads the encoder and embeds the tag prompts.
+        _worker_context()
+        multiprocessing.forkserver.ensure_running()
     encoder = load_encoder(spec)
     if tag_model is None:
         tag_model = build_tag_model(encoder)

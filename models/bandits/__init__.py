@@ -6,7 +6,7 @@ policy.update(FeedbackBatch(contexts, arms, rewards, propensities))
 policy.save(folder); same = load_policy(folder)
 """
 
-from models.bandits import baselines, hybrid, linear  # noqa: F401  (they register the policies)
+from models.bandits import baselines, hybrid, linear, neural_linear  # noqa: F401  (they register)
 from models.bandits.base import Policy, PolicyConfig
 from models.bandits.errors import FeedbackError, PolicyError
 from models.bandits.features import FEATURE_MAP, joint_dim, joint_features

@@ -352,6 +352,17 @@ def argmax_distribution(scores: np.ndarray) -> np.ndarray:
     return best / np.count_nonzero(best)
 
 
+def gaussian_argmax(
+    mean: np.ndarray, covariance: np.ndarray, scale: float, draws: int, rng: np.random.Generator
+) -> np.ndarray:
+    """P(each of K scores is the largest) under s ~ N(mean, scale²·covariance), by ``draws``
+    Monte Carlo draws; the (K, K) covariance is factored by eigh so it may be singular."""
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    root = eigenvectors * (scale * np.sqrt(np.maximum(eigenvalues, 0.0)))
+    noise = rng.standard_normal((draws, len(mean)))
+    return monte_carlo_argmax(mean + noise @ root.T)
+
+
 def monte_carlo_argmax(samples: np.ndarray) -> np.ndarray:
     """How often each of K columns is the largest across M sampled rows: (K,), sums to 1."""
     m, k = samples.shape

@@ -26,7 +26,7 @@ from models.bandits.base import (
     PolicyConfig,
     StateReader,
     argmax_distribution,
-    monte_carlo_argmax,
+    gaussian_argmax,
 )
 from models.bandits.features import joint_dim, joint_features
 from models.bandits.records import FeedbackBatch
@@ -135,11 +135,9 @@ class LinearTS(RidgePolicy):
     def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
         x = joint_features(context, candidates)
         mean = self.model.predict(x)
-        eigenvalues, eigenvectors = np.linalg.eigh((x @ self.model.covariance) @ x.T)
-        root = eigenvectors * (self.config.scale * np.sqrt(np.maximum(eigenvalues, 0.0)))
+        covariance = (x @ self.model.covariance) @ x.T
         rng = self._decision_rng(context, candidates, arm_ids, self.config.seed)
-        noise = rng.standard_normal((self.config.draws, len(candidates)))
-        return monte_carlo_argmax(mean + noise @ root.T)
+        return gaussian_argmax(mean, covariance, self.config.scale, self.config.draws, rng)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)

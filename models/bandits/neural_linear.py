@@ -1,0 +1,238 @@
+"""NeuralLinear (Riquelme et al. 2018): Thompson sampling on a ridge head over an MLP's features.
+
+A network joint_features(c, a) → ReLU(W₁x + b₁) → ReLU(W₂h + b₂) = z → w·z + b₀ is trained by Adam
+on a replay buffer of the last ``buffer_size`` feedback rows, every ``retrain_every`` rows. The
+decisions ignore its output layer: they use a Bayesian linear regression on φ = [1, z] (a
+``RidgeRegression``, updated by Sherman–Morrison between retrains and recomputed from the buffer
+after each), and, like ``linear_ts``, return the Monte Carlo probability that each candidate has
+the largest score under s ~ N(Φθ̂, v²·ΦA⁻¹Φᵀ), drawn from a generator seeded by state and inputs.
+
+The network is kept as numpy arrays, so a decision needs no torch; torch is imported only to
+retrain, on ``device`` ("auto" picks CUDA when available). Importance weights weight the head's
+rows and the training loss; a weight counts exactly like repeated rows in the head, but only in
+expectation in the network's minibatch training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+
+from models.bandits.base import Policy, PolicyConfig, StateReader, gaussian_argmax
+from models.bandits.errors import PolicyError
+from models.bandits.features import joint_dim, joint_features
+from models.bandits.records import FeedbackBatch
+from models.bandits.registry import register_policy
+from models.bandits.ridge import RidgeRegression
+
+DEVICES = ("auto", "cpu", "cuda")
+LAYERS = ("w1", "b1", "w2", "b2", "w_out", "b_out")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NeuralLinearConfig(PolicyConfig):
+    ridge: float = 1.0  # λ, the head's prior precision
+    scale: float = 0.3  # v: the head's posterior is N(θ̂, v²A⁻¹)
+    draws: int = 256  # Monte Carlo draws per decision
+    seed: int = 0  # the network's initial weights, its minibatch order and each decision's draws
+    hidden_width: int = 32  # the first hidden layer
+    feature_width: int = 16  # the last hidden layer, the head's features (plus a bias)
+    lr: float = 0.003  # Adam's learning rate
+    epochs: int = 5  # passes over the buffer per retrain
+    batch_size: int = 64
+    retrain_every: int = 250  # feedback rows between retrains
+    buffer_size: int = 4096  # the most recent rows kept to retrain on
+    device: str = "auto"  # where retraining runs: "auto" (CUDA if available), "cpu" or "cuda"
+
+    def __post_init__(self) -> None:
+        self.require("device", self.device in DEVICES, f"must be one of {DEVICES}")
+        device = self.device
+        # The base check takes numbers only; device, the one name here, was checked above.
+        object.__setattr__(self, "device", None)
+        try:
+            super().__post_init__()
+        finally:
+            object.__setattr__(self, "device", device)
+        for name in ("ridge", "lr"):
+            self.require(name, getattr(self, name) > 0, "must be > 0")
+        self.require("scale", self.scale >= 0, "must be ≥ 0")
+        self.require("seed", isinstance(self.seed, int), "must be an int")
+        counts = ("draws", "hidden_width", "feature_width", "epochs", "batch_size")
+        for name in (*counts, "retrain_every", "buffer_size"):
+            value = getattr(self, name)
+            self.require(name, isinstance(value, int) and value >= 1, "must be an int ≥ 1")
+
+
+class ReplayBuffer:
+    """The last ``size`` feedback rows (context, arm, reward, weight), in a ring."""
+
+    def __init__(self, size: int, d_ctx: int, d_arm: int) -> None:
+        self.size, self.count, self.next = size, 0, 0
+        self.contexts = np.zeros((size, d_ctx))
+        self.arms = np.zeros((size, d_arm))
+        self.rewards = np.zeros(size)
+        self.weights = np.zeros(size)
+
+    def add(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
+        n = min(len(batch), self.size)
+        rows = (self.next + np.arange(n)) % self.size
+        for store, values in self._columns(batch.contexts, batch.arms, batch.rewards, weights):
+            store[rows] = values[-n:]
+        self.next = (self.next + n) % self.size
+        self.count = min(self.count + len(batch), self.size)
+
+    def ordered(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The kept rows oldest first (so training does not depend on where the ring starts)."""
+        order = (self.next - self.count + np.arange(self.count)) % self.size
+        return self.contexts[order], self.arms[order], self.rewards[order], self.weights[order]
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        names = ("buffer_contexts", "buffer_arms", "buffer_rewards", "buffer_weights")
+        return dict(zip(names, self.ordered(), strict=True))
+
+    def restore(self, state: StateReader, count: int) -> None:
+        if not (isinstance(count, int) and 0 <= count <= self.size):
+            raise PolicyError(f"{state.path}: buffer_rows is {count!r}, expected 0…{self.size}")
+        d_ctx, d_arm = self.contexts.shape[1], self.arms.shape[1]
+        saved = (
+            state.take("buffer_contexts", (count, d_ctx)),
+            state.take("buffer_arms", (count, d_arm)),
+            state.take("buffer_rewards", (count,)),
+            state.take("buffer_weights", (count,)),
+        )
+        for store, values in self._columns(*saved):
+            store[:count] = values
+        self.count, self.next = count, count % self.size
+
+    def _columns(self, *values: np.ndarray) -> zip:
+        return zip((self.contexts, self.arms, self.rewards, self.weights), values, strict=True)
+
+
+def resolve_device(device: str) -> str:
+    """The torch device to retrain on: CUDA when asked ("cuda"/"auto") and available, else CPU."""
+    import torch
+
+    return "cuda" if device != "cpu" and torch.cuda.is_available() else "cpu"
+
+
+@register_policy("neural_linear")
+class NeuralLinear(Policy):
+    """Thompson sampling over a Bayesian linear head on a retrained MLP (module docstring)."""
+
+    Config = NeuralLinearConfig
+    config: NeuralLinearConfig
+
+    def __init__(self, d_ctx: int, d_arm: int, config: NeuralLinearConfig | None = None) -> None:
+        super().__init__(d_ctx, d_arm, config)
+        cfg, d = self.config, joint_dim(self.d_ctx, self.d_arm)
+        rng = np.random.default_rng(cfg.seed)
+        self.layers: dict[str, np.ndarray] = {}
+        # torch.nn.Linear's default initialisation: U(±1/sqrt(fan_in)) for weights and biases.
+        for index, (fan_in, fan_out) in enumerate(
+            ((d, cfg.hidden_width), (cfg.hidden_width, cfg.feature_width), (cfg.feature_width, 1))
+        ):
+            bound = 1.0 / np.sqrt(fan_in)
+            weight, bias = LAYERS[2 * index : 2 * index + 2]
+            self.layers[weight] = rng.uniform(-bound, bound, (fan_out, fan_in))
+            self.layers[bias] = rng.uniform(-bound, bound, fan_out)
+        self.head = RidgeRegression(cfg.feature_width + 1, cfg.ridge)
+        self.buffer = ReplayBuffer(cfg.buffer_size, self.d_ctx, self.d_arm)
+        self.rows_since_retrain = 0
+        self.retrains = 0
+
+    def embed(self, joint: np.ndarray) -> np.ndarray:
+        """φ = [1, z]: the head's features of joint-feature rows (n, D) → (n, feature_width + 1)."""
+        layers = self.layers
+        hidden = np.maximum(joint @ layers["w1"].T + layers["b1"], 0.0)
+        z = np.maximum(hidden @ layers["w2"].T + layers["b2"], 0.0)
+        return np.concatenate((np.ones((len(z), 1)), z), axis=1)
+
+    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
+        phi = self.embed(joint_features(context, candidates))
+        mean = self.head.predict(phi)
+        covariance = (phi @ self.head.covariance) @ phi.T
+        rng = self._decision_rng(context, candidates, arm_ids, self.config.seed)
+        return gaussian_argmax(mean, covariance, self.config.scale, self.config.draws, rng)
+
+    def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
+        self.buffer.add(batch, weights)
+        self.rows_since_retrain += len(batch)
+        if self.rows_since_retrain >= self.config.retrain_every:
+            self.retrain()
+        else:
+            phi = self.embed(joint_features(batch.contexts, batch.arms))
+            self.head.add(phi, batch.rewards, weights)
+
+    def retrain(self) -> None:
+        """Train the network on the buffer (warm-started), then refit the head on its rows."""
+        contexts, arms, rewards, weights = self.buffer.ordered()
+        joint = joint_features(contexts, arms)
+        if len(joint):
+            self.layers = train_network(
+                self.layers, joint, rewards, weights, self.config, self.retrains
+            )
+        self.head = RidgeRegression(self.config.feature_width + 1, self.config.ridge)
+        self.head.add(self.embed(joint), rewards, weights)
+        self.head.refresh()
+        self.rows_since_retrain = 0
+        self.retrains += 1
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {**self.layers, **self.head.arrays("head_"), **self.buffer.arrays()}
+
+    def _state_card(self) -> dict[str, Any]:
+        return {
+            "buffer_rows": self.buffer.count,
+            "rows_since_retrain": self.rows_since_retrain,
+            "retrains": self.retrains,
+        }
+
+    def _restore(self, state: StateReader) -> None:
+        for name, array in self.layers.items():
+            self.layers[name] = state.take(name, array.shape)
+        self.head.restore(state, "head_")
+        self.buffer.restore(state, state.card.get("buffer_rows"))
+        for key in ("rows_since_retrain", "retrains"):
+            value = state.card.get(key)
+            if not (isinstance(value, int) and value >= 0):
+                raise PolicyError(f"{state.path}: card state {key} is {value!r}, expected int ≥ 0")
+            setattr(self, key, value)
+
+
+def train_network(
+    layers: dict[str, np.ndarray],
+    joint: np.ndarray,
+    rewards: np.ndarray,
+    weights: np.ndarray,
+    config: NeuralLinearConfig,
+    retrain: int,
+) -> dict[str, np.ndarray]:
+    """``layers`` after ``config.epochs`` epochs of Adam on the weighted squared error
+    Σ w_i (f(x_i) − y_i)² / Σ w_i per minibatch; minibatch order is seeded by (seed, retrain)."""
+    import torch
+
+    device = resolve_device(config.device)
+    generator = torch.Generator().manual_seed(
+        int(np.random.SeedSequence([config.seed, retrain]).generate_state(1)[0])
+    )
+    params = {
+        name: torch.tensor(value, dtype=torch.float32, device=device, requires_grad=True)
+        for name, value in layers.items()
+    }
+    x, y, w = (
+        torch.tensor(a, dtype=torch.float32, device=device) for a in (joint, rewards, weights)
+    )
+    optimizer = torch.optim.Adam(params.values(), lr=config.lr)
+    for _ in range(config.epochs):
+        for rows in torch.randperm(len(x), generator=generator).split(config.batch_size):
+            rows = rows.to(device)
+            hidden = torch.relu(x[rows] @ params["w1"].T + params["b1"])
+            z = torch.relu(hidden @ params["w2"].T + params["b2"])
+            predicted = (z @ params["w_out"].T + params["b_out"])[:, 0]
+            loss = (w[rows] * (predicted - y[rows]) ** 2).sum() / w[rows].sum()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return {name: p.detach().cpu().double().numpy() for name, p in params.items()}
