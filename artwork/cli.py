@@ -17,10 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``artwork`` command line; returns the process exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    # Our own packages log at INFO; libraries (open_clip logs to the root logger) only warn,
+    # unless --verbose.
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for package in ("artwork", "models", "serve"):
+        logging.getLogger(package).setLevel(logging.DEBUG if args.verbose else logging.INFO)
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
