@@ -147,14 +147,30 @@ def _scaled(box: np.ndarray, scale: tuple[float, float]) -> FaceBox:
 _cascades = threading.local()  # a cascade is neither picklable nor safe to share across threads
 
 
-def _detect_faces(grey: np.ndarray) -> np.ndarray:
-    """Face boxes (x, y, w, h) on a grey image, from this thread's lazily loaded Haar cascade."""
+def check_face_detector() -> None:
+    """Load this thread's face cascade now: ``ArtworkError`` when OpenCV cannot give one."""
+    _face_cascade()
+
+
+def _face_cascade() -> Any:
+    """This thread's Haar cascade, loaded on first use."""
     cascade = getattr(_cascades, "frontal", None)
     if cascade is None:
+        if not hasattr(cv2, "CascadeClassifier"):
+            raise ArtworkError(
+                f"OpenCV {cv2.__version__} has no Haar cascades (version 5 dropped them): "
+                "install opencv-python-headless>=4.10,<5"
+            )
         cascade = cv2.CascadeClassifier(cv2.data.haarcascades + FACE_CASCADE_FILE)
         if cascade.empty():
             raise ArtworkError(f"OpenCV could not load its bundled {FACE_CASCADE_FILE}")
         _cascades.frontal = cascade
+    return cascade
+
+
+def _detect_faces(grey: np.ndarray) -> np.ndarray:
+    """Face boxes (x, y, w, h) on a grey image, from this thread's Haar cascade."""
+    cascade = _face_cascade()
     found = cascade.detectMultiScale(
         grey,
         scaleFactor=FACE_SCALE_STEP,

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from artwork.catalog import load_catalog
 from artwork.errors import ArtifactError, InputError
 from artwork.image_files import DEFAULT_MAX_PIXELS, UnreadableImage, read_rgb
-from artwork.quality import WORKING_PIXELS, quality_signals
+from artwork.quality import WORKING_PIXELS, check_face_detector, quality_signals
 from artwork.tag_store import (
     EMBEDDING_DTYPES,
     ChunkedTagStore,
@@ -88,6 +88,7 @@ def tag_catalog(
         raise InputError(f"expected 0 (decode here) or more, got {workers}", field="workers")
     if embedding_dtype not in EMBEDDING_DTYPES:
         raise InputError(f"expected one of {list(EMBEDDING_DTYPES)}", field="embedding_dtype")
+    check_face_detector()  # a broken OpenCV fails here, not once per image in the workers
     catalog = load_catalog(catalog_folder)
     if workers:
         # Start the workers' server now: it imports torch and OpenCV (~2.5 s) while this

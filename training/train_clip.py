@@ -1,12 +1,12 @@
 """Train the demo CLIP encoder on demo-world stills, with captions made from their truth tags.
 
-    python -m training.train_clip [--steps 6000] [--device auto|cpu|cuda] [--resume]
+    python -m training.train_clip [--steps 2000] [--device auto|cpu|cuda] [--resume]
 
-A small open_clip CLIP (architecture in ``ARCH``) learns from two losses: CLIP's contrastive loss
-between stills and generated captions, and a tag loss that teaches the zero-shot tag score used
-at inference, s = cos(image, tag prompt) − cos(image, neutral prompt), to rank each still's true
-objects, moods and genres first (binary cross-entropy on σ(α·s + β), α and β learned, positives
-of rare tags up-weighted). The
+A small open_clip CLIP (``architecture``; input size ``--image-height``/``--image-width``) learns
+from two losses: CLIP's contrastive loss between stills and generated captions, and a tag loss
+that teaches the zero-shot tag score used at inference, s = cos(image, tag prompt) −
+cos(image, neutral prompt), to rank each still's true objects, moods and genres first (binary
+cross-entropy on σ(α·s + β), α and β learned, positives of rare tags up-weighted). The
 weights go to ``models/weights/demo-clip`` (fp16 safetensors, open_clip's local-dir format)
 with a JSON card; checkpoints under ``--work`` make ``--resume`` continue exactly.
 """
@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
@@ -47,13 +48,18 @@ CONTEXT_LENGTH = 32
 # A small ResNet (timm's resnet10t, trained from scratch) learns object shapes from a few
 # thousand stills far faster than a ViT of the same cost: at 500 steps a 6-layer ViT reached
 # 0.22 held-out object mAP. Text: a 3-layer transformer over open_clip's BPE vocabulary.
-ARCH = {
-    "embed_dim": 128,
-    "vision_cfg": {"timm_model_name": "resnet10t", "timm_model_pretrained": False,
-                   "timm_pool": "avg", "timm_proj": "linear", "image_size": list(IMAGE_SIZE)},
-    "text_cfg": {"context_length": CONTEXT_LENGTH, "vocab_size": 49408, "width": 64, "heads": 2,
-                 "layers": 3},
-}  # fmt: skip
+EMBED_DIM = 128
+
+
+def architecture(size: tuple[int, int]) -> dict:
+    """The open_clip config of the demo encoder for input images of ``size`` (H, W)."""
+    return {
+        "embed_dim": EMBED_DIM,
+        "vision_cfg": {"timm_model_name": "resnet10t", "timm_model_pretrained": False,
+                       "timm_pool": "avg", "timm_proj": "linear", "image_size": list(size)},
+        "text_cfg": {"context_length": CONTEXT_LENGTH, "vocab_size": 49408, "width": 64,
+                     "heads": 2, "layers": 3},
+    }  # fmt: skip
 
 
 @dataclass
@@ -66,6 +72,8 @@ class TrainConfig:
     train_titles: int = 800
     heldout_world_seed: int = 202
     heldout_titles: int = 120
+    image_height: int = IMAGE_SIZE[0]
+    image_width: int = IMAGE_SIZE[1]
     steps: int = 2000
     batch_size: int = 64
     lr: float = 1e-3
@@ -92,15 +100,20 @@ def main(argv: list[str] | None = None) -> int:
     vocab = default_vocabulary()
     tags = [t for g in GROUPS for t in vocab.groups[g].tags]
 
-    train = StillSet.load(_world(cfg.work, cfg.train_world_seed, cfg.train_titles), tags)
-    heldout = StillSet.load(_world(cfg.work, cfg.heldout_world_seed, cfg.heldout_titles), tags)
+    size = (cfg.image_height, cfg.image_width)
+    arch = architecture(size)
+    train = StillSet.load(_world(cfg.work, cfg.train_world_seed, cfg.train_titles), tags, size)
+    heldout = StillSet.load(
+        _world(cfg.work, cfg.heldout_world_seed, cfg.heldout_titles), tags, size
+    )
     mean, std = train.channel_stats()
-    preprocess_cfg = {"size": list(IMAGE_SIZE), "mean": mean, "std": std,
+    train, heldout = train.to(device), heldout.to(device)
+    preprocess_cfg = {"size": list(size), "mean": mean, "std": std,
                       "interpolation": "bicubic", "resize_mode": "squash"}  # fmt: skip
     log.info("train %d stills, held-out %d; device %s, amp %s", len(train), len(heldout),
              device, amp)  # fmt: skip
 
-    model = open_clip.CLIP(**ARCH).to(device)
+    model = open_clip.CLIP(**arch).to(device)
     # σ(α·s + β) with α = exp(θ): the score s is a difference of cosines, so α must grow large
     # quickly; learning θ at ten times the base rate lets it (CLIP learns its scale in log too).
     tag_head = torch.nn.Parameter(torch.tensor([math.log(40.0), 0.0], device=device))
@@ -181,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
 
     model.eval()
-    save_encoder(model, ARCH, preprocess_cfg, cfg.out, half=True)
+    save_encoder(model, arch, preprocess_cfg, cfg.out, half=True)
     _write_card(cfg, train, heldout, history, elapsed, device, amp)
     plot_curve(history, cfg.out / "loss_curve.png")
     log.info("wrote %s (%.1f MB) in %.0f s", cfg.out,
@@ -316,7 +329,8 @@ def _write_card(cfg, train: StillSet, heldout: StillSet, history, elapsed, devic
         "schema_version": 1,
         "name": "demo-clip",
         "model_id": f"{cfg.out.name}@{file_digest(weights)}",
-        "architecture": ARCH,
+        "command": " ".join(["python -m training.train_clip", *sys.argv[1:]]),
+        "architecture": architecture((cfg.image_height, cfg.image_width)),
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(cfg).items()},
         "data": {
             "train": {"world_seed": cfg.train_world_seed, "titles": cfg.train_titles,

@@ -37,7 +37,7 @@ def test_writes_a_loadable_encoder_with_card_and_curve(trained) -> None:
     encoder = load_encoder(EncoderSpec(model=f"local-dir:{out}", device="cpu", precision="fp32"))
     assert encoder.model_id == card["model_id"]
     assert encoder.preprocess_cfg["resize_mode"] == "squash"
-    assert encoder.encode_texts(["a car"]).shape == (1, train_clip.ARCH["embed_dim"])
+    assert encoder.encode_texts(["a car"]).shape == (1, train_clip.EMBED_DIM)
 
 
 def test_resume_continues_exactly(trained) -> None:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from artwork.errors import InputError
+from artwork.errors import ArtworkError, InputError
 from artwork.quality import QualitySignals, quality_signals
 
 
@@ -108,3 +108,14 @@ def test_bad_images_are_rejected_naming_the_field(bad: object) -> None:
     with pytest.raises(InputError) as info:
         quality_signals(bad)  # type: ignore[arg-type]
     assert info.value.field == "image"
+
+
+def test_an_opencv_without_haar_cascades_is_named(monkeypatch) -> None:
+    import threading
+
+    from artwork import quality
+
+    monkeypatch.setattr(quality, "_cascades", threading.local())  # nothing cached
+    monkeypatch.delattr(quality.cv2, "CascadeClassifier")
+    with pytest.raises(ArtworkError, match=r"no Haar cascades.*opencv-python-headless>=4.10,<5"):
+        quality.check_face_detector()
