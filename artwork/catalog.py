@@ -4,7 +4,10 @@ A catalog folder holds ``titles.csv`` and ``artwork.csv`` (or ``titles.jsonl`` a
 ``artwork.jsonl``); artwork paths are relative to the folder and must stay inside it.
 
 titles:  title_id, name, year, genres ("|"-separated in CSV, a list in JSONL), maturity
-artwork: artwork_id, title_id, path, kind (key_art | still | video_frame)
+artwork: artwork_id, title_id, path, kind (key_art | still | video_frame), and optionally
+         maturity (an image may be rated above its title: a gory still of a PG-13 film) and
+         available_from / available_until (ISO 8601 date or time, UTC when no zone is given:
+         rights windows, a poster withdrawn on a date)
 
 Every problem found is reported with its file, line and field, all at once; a catalog with any
 error is not loaded at all.
@@ -14,8 +17,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +30,16 @@ from artwork.vocabulary import GENRES
 MATURITY_RATINGS = ("G", "PG", "PG-13", "R", "NC-17")
 ARTWORK_KINDS = ("key_art", "still", "video_frame")
 TITLE_FIELDS = {"title_id": True, "name": True, "year": False, "genres": True, "maturity": False}
-ARTWORK_FIELDS = {"artwork_id": True, "title_id": True, "path": True, "kind": False}
+ARTWORK_FIELDS = {
+    "artwork_id": True,
+    "title_id": True,
+    "path": True,
+    "kind": False,
+    "maturity": False,
+    "available_from": False,
+    "available_until": False,
+}
+ARTWORK_OPTIONAL = ("maturity", "available_from", "available_until")
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,15 @@ class ArtworkCandidate:
     title_id: str
     path: str
     kind: str = "still"
+    maturity: str | None = None  # None: the title's rating
+    available_from: float | None = None  # Unix seconds; None: no limit
+    available_until: float | None = None
+
+    def available(self, now: float) -> bool:
+        """Whether the image may be shown at ``now`` (Unix seconds)."""
+        return (self.available_from is None or self.available_from <= now) and (
+            self.available_until is None or now < self.available_until
+        )
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,23 @@ class Catalog:
     def candidates(self, title_id: str) -> tuple[ArtworkCandidate, ...]:
         """The artwork candidates of a title, in catalog order (empty for none)."""
         return self.by_title.get(title_id, ())
+
+    def eligible(
+        self, title_id: str, now: float, max_maturity: str | None = None
+    ) -> tuple[ArtworkCandidate, ...]:
+        """The candidates of a title that may be shown at ``now`` to a viewer allowed up to
+        ``max_maturity`` (None: no limit); none when the title itself is rated above it."""
+        title = self.titles.get(title_id)
+        if title is None:
+            return ()
+        if max_maturity is not None and not within_maturity(title.maturity, max_maturity):
+            return ()
+        return tuple(
+            a for a in self.candidates(title_id)
+            if a.available(now)
+            and (max_maturity is None or a.maturity is None
+                 or within_maturity(a.maturity, max_maturity))
+        )  # fmt: skip
 
     def image_path(self, artwork_id: str) -> Path:
         """The image file of an artwork; ``NotFoundError`` for an unknown id."""
@@ -109,6 +148,18 @@ def load_catalog(folder: Path | str) -> Catalog:
     return Catalog(root, titles, artwork, {k: tuple(v) for k, v in by_title.items()})
 
 
+def within_maturity(rating: str, limit: str) -> bool:
+    """Whether ``rating`` is at or below ``limit`` on ``MATURITY_RATINGS``."""
+    return MATURITY_RATINGS.index(rating) <= MATURITY_RATINGS.index(limit)
+
+
+def artwork_row(
+    candidate: ArtworkCandidate, fields: Iterable[str] = ARTWORK_FIELDS
+) -> dict[str, str]:
+    """A candidate's ``fields`` as the CSV cells ``load_catalog`` reads back."""
+    return {f: _cell(getattr(candidate, f)) for f in fields}
+
+
 def write_catalog(folder: Path | str, titles: list[Title], artwork: list[ArtworkCandidate]) -> None:
     """Write ``titles.csv`` and ``artwork.csv`` atomically, in the format ``load_catalog`` reads."""
     folder = Path(folder)
@@ -116,16 +167,19 @@ def write_catalog(folder: Path | str, titles: list[Title], artwork: list[Artwork
         [t.title_id, t.name, "" if t.year is None else t.year, "|".join(t.genres), t.maturity]
         for t in titles
     ]
-    artwork_rows = [[a.artwork_id, a.title_id, a.path, a.kind] for a in artwork]
+    # The optional artwork columns are written only when some image uses them.
+    optional = [f for f in ARTWORK_OPTIONAL if any(getattr(a, f) is not None for a in artwork)]
+    artwork_header = ["artwork_id", "title_id", "path", "kind", *optional]
+    artwork_rows = [list(artwork_row(a, artwork_header).values()) for a in artwork]
     for name, header, rows in (
-        ("titles.csv", TITLE_FIELDS, title_rows),
-        ("artwork.csv", ARTWORK_FIELDS, artwork_rows),
+        ("titles.csv", list(TITLE_FIELDS), title_rows),
+        ("artwork.csv", artwork_header, artwork_rows),
     ):
 
         def write(tmp: Path, header=header, rows=rows) -> None:
             with open(tmp, "w", newline="") as f:
                 w = csv.writer(f, lineterminator="\n")
-                w.writerow(list(header))
+                w.writerow(header)
                 w.writerows(rows)
 
         write_atomically(folder / name, write)
@@ -271,7 +325,37 @@ def _parse_artwork(
             errors.append(_error(where, "path", f"must be relative and inside the catalog: {path}"))
         elif not resolved.is_file():
             errors.append(_error(where, "path", f"file not found: {path}"))
+    maturity = row.get("maturity") or None
+    if maturity is not None and maturity not in MATURITY_RATINGS:
+        errors.append(_error(where, "maturity", f"unknown rating {maturity!r}"))
+    window = [_instant(row, name, where, errors) for name in ("available_from", "available_until")]
+    if None not in window and window[0] >= window[1]:  # type: ignore[operator]
+        errors.append(_error(where, "available_until", "must be after available_from"))
     if len(errors) > before:
         return None
     assert artwork_id is not None and title_id is not None and path is not None
-    return ArtworkCandidate(artwork_id, title_id, path, kind)
+    return ArtworkCandidate(artwork_id, title_id, path, kind, maturity, *window)
+
+
+def _instant(row: dict[str, Any], name: str, where: _Where, errors: list) -> float | None:
+    """An ISO 8601 date or time cell as Unix seconds (UTC when it names no zone); None if empty."""
+    value = row.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        errors.append(_error(where, name, f"not an ISO 8601 date or time: {value!r}"))
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _cell(value: object) -> str:
+    """A CSV cell for an optional artwork field (times as ISO 8601 UTC)."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return str(value)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
-from dataclasses import asdict
 from pathlib import Path
 
-from artwork.catalog import ARTWORK_FIELDS, ArtworkCandidate
+from artwork.catalog import ARTWORK_FIELDS, ARTWORK_OPTIONAL, ArtworkCandidate, artwork_row
 from artwork.errors import InputError
 from artwork.tables import read_table, write_atomically, write_table
 
@@ -50,8 +49,13 @@ def merge_into_catalog(
         for c in candidates:
             (root / c.path).parent.mkdir(parents=True, exist_ok=True)
             write_atomically(root / c.path, lambda p, c=c: shutil.copyfile(source / c.path, p))
-    rows += [asdict(c) for c in candidates]
-    header += [f for f in ARTWORK_FIELDS if f not in header]
+    used = [
+        f
+        for f in ARTWORK_FIELDS
+        if f not in ARTWORK_OPTIONAL or any(getattr(c, f) is not None for c in candidates)
+    ]
+    header += [f for f in used if f not in header]
+    rows += [artwork_row(c, [f for f in ARTWORK_FIELDS if f in header]) for c in candidates]
     write_table(artwork_file, header, rows)
 
 

@@ -6,7 +6,11 @@ Schema (version 1):
 - ``decisions``: one row per ``Decision``; ``candidates`` is a JSON array, ``context`` a JSON
   object.
 - ``events``: one row per ``FeedbackEvent``, ``event_id`` the primary key (so a repeated
-  client id is stored once); ``received_at`` is the server's clock when it was stored.
+  client id is stored once); ``received_at`` is the server's clock when it was stored; the
+  ``rowid`` orders events as they were stored (``events_since`` reads it as a position).
+
+Indexes: decisions by (user_id, created_at) and by (created_at, decision_id), the order in which
+a trainer reads them (the latter is added on open to files made before it); events by decision.
 
 A write returns only after its transaction is committed and synced: an acknowledged decision
 or event survives a crash or power loss.
@@ -62,10 +66,12 @@ CREATE TABLE events (
 CREATE INDEX events_by_decision ON events (decision_id);
 """
 
+_TIME_INDEX = "CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (created_at, decision_id)"
 _DECISION_COLUMNS = (
     "decision_id, user_id, title_id, candidates, artwork_id, propensity, policy, "
     "policy_version, seed, context, created_at"
 )
+_EVENT_COLUMNS = "event_id, decision_id, type, value, time"
 
 
 @dataclass(frozen=True)
@@ -176,7 +182,7 @@ class EventStore:
             ).fetchone()
         if row is None:
             raise NotFoundError(f"unknown decision {decision_id!r}")
-        return _decision(row)
+        return self._decision(row)
 
     def decisions(self, user_id: str | None = None) -> list[Decision]:
         """All decisions (or one user's), oldest first."""
@@ -186,20 +192,87 @@ class EventStore:
             query, params = query + " WHERE user_id = ?", (user_id,)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY created_at, rowid", params).fetchall()
-        return [_decision(row) for row in rows]
+        return [self._decision(row) for row in rows]
+
+    def last_decision(self, user_id: str) -> Decision | None:
+        """The user's most recent decision (None for a user with none)."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE user_id = ? "
+                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
+                (user_id,),
+            ).fetchone()
+        return None if row is None else self._decision(row)
+
+    def engaged_artwork(
+        self, user_id: str, since: float, types: Iterable[str]
+    ) -> dict[str, tuple[str, float]]:
+        """Per title, the artwork through which the user last engaged (an event of one of
+        ``types`` at or after ``since``) and that event's time: {title_id: (artwork_id, time)}."""
+        kinds = sorted(set(types))
+        marks = ", ".join("?" * len(kinds))
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT d.title_id, d.artwork_id, e.time FROM decisions d "
+                "JOIN events e ON e.decision_id = d.decision_id "
+                f"WHERE d.user_id = ? AND e.time >= ? AND e.type IN ({marks}) "
+                "ORDER BY e.time, e.rowid",
+                (user_id, since, *kinds),
+            ).fetchall()
+        return {title_id: (artwork_id, float(t)) for title_id, artwork_id, t in rows}  # latest wins
+
+    def decisions_after(
+        self, after: tuple[float, str] | None, *, until: float, limit: int
+    ) -> list[Decision]:
+        """Up to ``limit`` decisions with ``(created_at, decision_id) > after`` (all when
+        ``after`` is None) and ``created_at <= until``, in that order: a trainer's next ones."""
+        low, low_id = after if after is not None else (float("-inf"), "")
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_DECISION_COLUMNS} FROM decisions "
+                "WHERE (created_at, decision_id) > (?, ?) AND created_at <= ? "
+                "ORDER BY created_at, decision_id LIMIT ?",
+                (low, low_id, until, limit),
+            ).fetchall()
+        return [self._decision(row) for row in rows]
+
+    def decision_times(self, decision_ids: Iterable[str]) -> dict[str, float]:
+        """``created_at`` of each of these decisions that is recorded."""
+        with self._lock:
+            select = "SELECT decision_id, created_at FROM decisions"
+            return dict(_rows_in(self._db, select, "decision_id", decision_ids))
 
     def events(self, decision_id: str | None = None) -> list[FeedbackEvent]:
         """All events (or one decision's), in the order they were stored."""
-        query = "SELECT event_id, decision_id, type, value, time FROM events"
+        query = f"SELECT {_EVENT_COLUMNS} FROM events"
         params: tuple[str, ...] = ()
         if decision_id is not None:
             query, params = query + " WHERE decision_id = ?", (decision_id,)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY rowid", params).fetchall()
-        return [
-            FeedbackEvent(event_id=r[0], decision_id=r[1], type=r[2], value=r[3], time=r[4])
-            for r in rows
-        ]
+        return [self._event(row) for row in rows]
+
+    def events_for(self, decision_ids: Iterable[str]) -> list[FeedbackEvent]:
+        """The events of these decisions, in the order they were stored."""
+        query = f"SELECT rowid, {_EVENT_COLUMNS} FROM events"
+        with self._lock:
+            rows = _rows_in(self._db, query, "decision_id", decision_ids)
+        return [self._event(row[1:]) for row in sorted(rows)]
+
+    def events_since(self, position: int) -> tuple[list[FeedbackEvent], int]:
+        """The events stored after ``position`` (0: all), in order, and the position after them
+        (pass it to the next call): a change feed for incremental readers."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE rowid > ? ORDER BY rowid",
+                (position,),
+            ).fetchall()
+        return [self._event(row[1:]) for row in rows], (rows[-1][0] if rows else position)
+
+    def event_position(self) -> int:
+        """The position after the last stored event (see ``events_since``)."""
+        with self._lock:
+            return int(self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0])
 
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal``)."""
@@ -247,6 +320,7 @@ class EventStore:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
+                db.execute(_TIME_INDEX)
                 db.execute(
                     "INSERT INTO schema_version VALUES (?, ?)", (SCHEMA_VERSION, time.time())
                 )
@@ -259,6 +333,7 @@ class EventStore:
                     f"{self.path}: event store schema version {version}, but this code reads "
                     f"versions up to {SCHEMA_VERSION}; upgrade the code or use another file"
                 )
+            db.execute(_TIME_INDEX)  # files made before the index was part of the schema
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -277,29 +352,49 @@ class EventStore:
 
     @staticmethod
     def _existing_decisions(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
-        unique = sorted(set(ids))
-        found: set[str] = set()
-        for start in range(0, len(unique), _IN_CHUNK):
-            chunk = unique[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = db.execute(
-                f"SELECT decision_id FROM decisions WHERE decision_id IN ({marks})", chunk
+        return {r[0] for r in _rows_in(db, "SELECT decision_id FROM decisions", "decision_id", ids)}
+
+    def _decision(self, row: tuple) -> Decision:
+        """A stored decision row as a record; a malformed row is an ``InputError`` naming it."""
+        parsed = {}
+        for name, column in (("candidates", 3), ("context", 9)):
+            try:
+                parsed[name] = json.loads(row[column])
+            except (TypeError, ValueError) as exc:
+                raise self._bad_row("decisions", row[0], name, f"not JSON: {exc}") from None
+        try:
+            return Decision(
+                decision_id=row[0], user_id=row[1], title_id=row[2],
+                candidates=tuple(parsed["candidates"]), artwork_id=row[4], propensity=row[5],
+                policy=row[6], policy_version=row[7], seed=row[8], context=parsed["context"],
+                created_at=row[10],
+            )  # fmt: skip
+        except InputError as exc:
+            raise self._bad_row("decisions", row[0], exc.field, exc.reason) from None
+        except TypeError as exc:  # candidates not a list
+            raise self._bad_row("decisions", row[0], "candidates", str(exc)) from None
+
+    def _event(self, row: tuple) -> FeedbackEvent:
+        """A stored event row as a record; a malformed row is an ``InputError`` naming it."""
+        try:
+            return FeedbackEvent(
+                event_id=row[0], decision_id=row[1], type=row[2], value=row[3], time=row[4]
             )
-            found.update(r[0] for r in rows)
-        return found
+        except InputError as exc:
+            reason = f"{exc.reason} (decision {row[1]!r})"
+            raise self._bad_row("events", row[0], exc.field, reason) from None
+
+    def _bad_row(self, table: str, key: object, field: str | None, reason: str) -> InputError:
+        return InputError(reason, file=str(self.path), field=f"{table}[{key!r}].{field}")
 
 
-def _decision(row: tuple) -> Decision:
-    return Decision(
-        decision_id=row[0],
-        user_id=row[1],
-        title_id=row[2],
-        candidates=tuple(json.loads(row[3])),
-        artwork_id=row[4],
-        propensity=row[5],
-        policy=row[6],
-        policy_version=row[7],
-        seed=row[8],
-        context=json.loads(row[9]),
-        created_at=row[10],
-    )
+def _rows_in(db: sqlite3.Connection, select: str, column: str, keys: Iterable[str]) -> list[tuple]:
+    """``select`` restricted to rows whose ``column`` is one of ``keys``, in chunks that keep
+    each query under SQLite's bound-variable limit (row order is not defined)."""
+    unique = sorted(set(keys))
+    rows: list[tuple] = []
+    for start in range(0, len(unique), _IN_CHUNK):
+        chunk = unique[start : start + _IN_CHUNK]
+        marks = ",".join("?" * len(chunk))
+        rows += db.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall()
+    return rows

@@ -67,6 +67,7 @@ HANDHELD_DEVICES = ("mobile", "tablet")
 VISTA_TAGS = ("mountain", "city", "planet", "castle")
 RECENCY_HORIZON_DAYS = 365.0
 Z_CLIP = 3.0
+SCHEMA_KEY = "feature_schema"  # the decision-context key that names the features it was made on
 STATS_VIEWERS = 2000  # viewers sampled (the first ones) to estimate a match's spread
 
 
@@ -268,6 +269,22 @@ class FeatureBuilder:
         out = self._static[rows]
         out[:, 0] = (self._x_scaled[rows] @ self._tag_affinity[v]) / self._taste_scale
         return out
+
+    def taste(self, viewer_id: str) -> np.ndarray:
+        """The viewer's tag affinity u_v (len(tags),); for a viewer without history, the mean
+        over viewers with one (what most viewers like)."""
+        v = self._viewer.get(viewer_id)
+        if v is not None:
+            return self._tag_affinity[v].copy()
+        known = self._tag_affinity[: self._unknown]
+        return known.mean(axis=0) if len(known) else np.zeros(len(self.tags))
+
+    def artwork_tags(self, artwork_ids: Sequence[str]) -> np.ndarray:
+        """The tag probabilities (K, len(tags)) the features use for these artworks."""
+        try:
+            return self._x[[self._artwork[a] for a in artwork_ids]]
+        except KeyError as exc:
+            raise NotFoundError(f"unknown artwork {exc.args[0]!r}") from None
 
     # ---- set-up -------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import logging
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import av
@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from artwork.catalog import ArtworkCandidate
+from artwork.catalog import ArtworkCandidate, artwork_row
 from artwork.errors import InputError
 from artwork.quality import QualitySignals, quality_signals
 from artwork.tables import read_table, write_atomically, write_table
@@ -336,7 +336,7 @@ def _write_still(
 def _frame_row(still: ArtworkCandidate, frame: FrameCandidate) -> dict[str, str]:
     """A ``frames.csv`` row: the still's catalog fields, then where it came from and its score."""
     where = {"video": frame.video, "time_s": f"{frame.time_s:.3f}", "shot": str(frame.shot)}
-    return {**asdict(still), **where, "score": f"{frame.score:.4f}"}
+    return {**artwork_row(still, FRAME_FIELDS[:4]), **where, "score": f"{frame.score:.4f}"}
 
 
 def _log_error(error: InputError) -> None:

@@ -97,6 +97,7 @@ class JoinedReward:
     disliked: bool
     hidden: bool
     reward: float
+    events: int  # in-window events used; 0 means the reward is ``default_reward``
     late_events: int
     complete: bool
 
@@ -247,7 +248,9 @@ def _joined(
 ) -> JoinedReward:
     types: set[str] = set()
     watch_seconds = 0.0
+    used = 0
     for event in events:
+        used += 1
         types.add(event.type)
         if event.type == "watch_seconds":
             watch_seconds += event.value  # type: ignore[operator]  # set by FeedbackEvent
@@ -284,6 +287,7 @@ def _joined(
         disliked=disliked,
         hidden=hidden,
         reward=reward,
+        events=used,
         late_events=late_events,
         complete=now >= decision.created_at + policy.window_s,
     )

@@ -1,24 +1,40 @@
-"""Choosing one artwork per title: a policy's distribution, a seeded draw, a logged Decision.
+"""Choosing one artwork per title: eligibility, stickiness, a policy's seeded draw, a Decision.
 
 Every selector gives a full probability distribution over a title's candidates; the choice is
 sampled from it with ``numpy.random.default_rng(seed)``, and the Decision records the seed and
 the exact probability of what was chosen (its propensity), so the draw can be replayed and
 new policies evaluated offline.
+
+``SelectionPipeline`` runs the steps for a page or one title:
+
+1. eligible candidates: available now and within the viewer's maturity limit
+   (``Catalog.eligible``); a title with none is left out;
+2. stickiness: once the viewer engaged with the title through an image (a click, play, like …
+   within ``sticky_s``), that image again, logged as a choice among one candidate (policy
+   ``sticky``, propensity 1: what was actually done);
+3. otherwise the selector's distribution, drawn with a seed derived from the viewer's session
+   and the title, so the choice is stable within a session (a reload shows the same images)
+   while the propensity stays the exact probability of that draw. A session is the client's
+   ``session_id``, else it continues while the viewer's decisions are less than
+   ``session_gap_s`` apart.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from artwork.catalog import ArtworkCandidate, Catalog
 from artwork.errors import InputError
+from artwork.event_store import EventStore
 from artwork.records import Decision, new_decision_id
 from artwork.rows import Row
 
@@ -46,6 +62,10 @@ class Selector(ABC):
         p = decision.propensity
         return f"chosen by policy {self.name} v{self.version} with probability {p:.3g}"
 
+    def snapshot(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The context a decision logs (a feature-based selector adds its schema key)."""
+        return dict(context)
+
     def decide(
         self,
         user_id: str,
@@ -53,6 +73,7 @@ class Selector(ABC):
         candidates: Sequence[ArtworkCandidate],
         context: Mapping[str, Any],
         seed: int | None = None,
+        now: float | None = None,
     ) -> Decision:
         """Sample one candidate from ``distribution`` and return the Decision that logs it.
 
@@ -84,8 +105,8 @@ class Selector(ABC):
             policy=self.name,
             policy_version=self.version,
             seed=seed,
-            context=context,
-            created_at=time.time(),
+            context=self.snapshot(context),
+            created_at=time.time() if now is None else now,
         )
 
 
@@ -111,27 +132,136 @@ class UniformSelector(Selector):
         return f"chosen uniformly at random among {k} {images} (exploration)"
 
 
-def decide_rows(
-    selector: Selector,
-    catalog: Catalog,
-    rows: Sequence[Row],
-    user_id: str,
-    context: Mapping[str, Any],
-) -> list[list[Decision]]:
-    """One decision per title of each row, each with ``context`` plus the title's place on the
-    page (``row``, ``row_index``, ``position``), which a later policy may learn from."""
-    return [
-        [
-            selector.decide(
-                user_id,
-                title_id,
-                catalog.candidates(title_id),
-                {**context, "row": row.name, "row_index": r, "position": p},
-            )
-            for p, title_id in enumerate(row.title_ids)
-        ]
-        for r, row in enumerate(rows)
-    ]
+class StickySelector(Selector):
+    """The one image a viewer engaged through, shown again: one candidate, probability 1."""
+
+    name = "sticky"
+    version = "1"
+
+    def distribution(self, user_id, title_id, candidates, context) -> np.ndarray:  # noqa: ANN001
+        """Probability 1 for the single candidate."""
+        if len(candidates) != 1:
+            raise InputError(f"expected one candidate, got {len(candidates)}", field="candidates")
+        return np.ones(1)
+
+    def why(self, decision: Decision) -> str:
+        return "the image you engaged with for this title, kept so that it stays familiar"
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """Stickiness and session settings (see the module docstring)."""
+
+    sticky_s: float = 7 * 24 * 3600.0
+    session_gap_s: float = 30 * 60.0
+    engagement: tuple[str, ...] = ("click", "play", "complete", "like")
+    default_device: str = "web"
+
+
+class SelectionPipeline:
+    """Eligible candidates → stickiness → the selector, for one viewer's request."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        selector: Selector,
+        store: EventStore,
+        config: SelectionConfig | None = None,
+    ) -> None:
+        self.catalog, self.selector, self.store = catalog, selector, store
+        self.config = config or SelectionConfig()
+        self._sticky = StickySelector()
+
+    def decide_page(
+        self,
+        user_id: str,
+        rows: Sequence[Row],
+        context: Mapping[str, Any],
+        *,
+        max_maturity: str | None = None,
+        session_id: str | None = None,
+        now: float | None = None,
+    ) -> tuple[list[Row], list[list[Decision]]]:
+        """One decision per title of each row (``context`` plus the title's place: ``row``,
+        ``row_index``, ``position``); titles with no eligible image are left out of the rows
+        returned. Nothing is stored: the caller records the decisions before answering."""
+        now = time.time() if now is None else now
+        base = self._base_context(user_id, context, session_id, now)
+        engaged = self._engaged(user_id, now)
+        selector = self.selector  # one version for the whole page, even if a new one is swapped in
+        kept_rows, decisions = [], []
+        for r, row in enumerate(rows):
+            kept, row_decisions = [], []
+            for title_id in row.title_ids:
+                where = {"row": row.name, "row_index": r, "position": len(kept)}
+                decision = self._decide(selector, user_id, title_id, {**base, **where}, engaged,
+                                        max_maturity, now)  # fmt: skip
+                if decision is not None:
+                    kept.append(title_id)
+                    row_decisions.append(decision)
+            kept_rows.append(Row(row.name, row.reason, tuple(kept)))
+            decisions.append(row_decisions)
+        return kept_rows, decisions
+
+    def decide_title(
+        self,
+        user_id: str,
+        title_id: str,
+        context: Mapping[str, Any],
+        *,
+        max_maturity: str | None = None,
+        session_id: str | None = None,
+        now: float | None = None,
+    ) -> Decision | None:
+        """One decision for one title (None when it has no eligible image)."""
+        now = time.time() if now is None else now
+        base = self._base_context(user_id, context, session_id, now)
+        return self._decide(self.selector, user_id, title_id, base, self._engaged(user_id, now),
+                            max_maturity, now)  # fmt: skip
+
+    def why(self, decision: Decision) -> str:
+        """The sentence for people of whichever selector made ``decision``."""
+        return (self._sticky if decision.policy == StickySelector.name else self.selector).why(
+            decision
+        )
+
+    def _decide(  # noqa: ANN001
+        self, selector, user_id, title_id, context, engaged, max_maturity, now
+    ) -> Decision | None:
+        eligible = self.catalog.eligible(title_id, now, max_maturity)
+        if not eligible:
+            return None
+        seed = session_seed(context["session"], title_id)
+        kept = engaged.get(title_id)
+        sticky = [c for c in eligible if kept is not None and c.artwork_id == kept[0]]
+        if sticky:
+            return self._sticky.decide(user_id, title_id, sticky, context, seed, now)
+        return selector.decide(user_id, title_id, eligible, context, seed, now)
+
+    def _engaged(self, user_id: str, now: float) -> dict[str, tuple[str, float]]:
+        cfg = self.config
+        return self.store.engaged_artwork(user_id, now - cfg.sticky_s, cfg.engagement)
+
+    def _base_context(
+        self, user_id: str, context: Mapping[str, Any], session_id: str | None, now: float
+    ) -> dict[str, Any]:
+        """``context`` with device and hour filled in (what the features will use) and the
+        session: the client's, else the one of the viewer's recent decisions, else a new one."""
+        device = context.get("device") or self.config.default_device
+        hour = context.get("hour")
+        hour = time.gmtime(now).tm_hour if hour is None else hour
+        if session_id is None:
+            last = self.store.last_decision(user_id)
+            recent = last is not None and now - last.created_at <= self.config.session_gap_s
+            session_id = last.context.get("session") if recent else None  # type: ignore[union-attr]
+            session_id = session_id or secrets.token_hex(8)
+        return {**context, "device": device, "hour": hour, "session": session_id}
+
+
+def session_seed(session_id: str, title_id: str) -> int:
+    """The draw's seed for a title within a session: the same all session long."""
+    digest = hashlib.blake2b(f"{session_id}\0{title_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> (64 - SEED_BITS)
 
 
 def _checked(probabilities: np.ndarray, k: int, policy: str) -> np.ndarray:

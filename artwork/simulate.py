@@ -217,9 +217,7 @@ def run_simulation(
         )
     rounds = _RoundSampler(world, config)
     model = world.response
-    world_rng, policy_rng, outcome_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
-    )
+    world_rng, policy_rng, outcome_rng = _streams(config.seed)
     n = config.rounds
     chosen, oracle, uniform = np.zeros(n), np.zeros(n), np.zeros(n)
     clicks, plays = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
@@ -269,6 +267,53 @@ def run_simulation(
         wall_s=wall_s,
     )
     return SimulationResult(summary, trace)
+
+
+@dataclass(frozen=True)
+class SimulatedRounds:
+    """Rounds as the simulator draws them, with the truth: features and each candidate's expected
+    quality-play rate P(click)·P(play | click), candidates padded to K_max (0 outside ``mask``)."""
+
+    contexts: np.ndarray  # (n, d_ctx)
+    arms: np.ndarray  # (n, K_max, d_arm)
+    mask: np.ndarray  # (n, K_max) bool
+    quality_play: np.ndarray  # (n, K_max)
+    arm_ids: tuple[tuple[str, ...], ...]  # each round's candidates, in column order
+
+    def distribution(self, policy: Policy) -> np.ndarray:
+        """``policy.distribution`` in every round: (n, K_max), 0 outside the mask."""
+        out = np.zeros(self.mask.shape)
+        for i, ids in enumerate(self.arm_ids):
+            k = len(ids)
+            out[i, :k] = policy.distribution(self.contexts[i], self.arms[i, :k], ids)
+        return out
+
+
+def draw_rounds(
+    world: SimWorld, config: SimulationConfig, *, features: FeatureBuilder | None = None
+) -> SimulatedRounds:
+    """The ``config.rounds`` rounds that ``run_simulation(world, config)`` meets (the same
+    viewers, contexts and candidates), with their features and truth; nothing is chosen."""
+    features = features or FeatureBuilder(world.catalog, world.history, world.truth_tags)
+    sampler, rng = _RoundSampler(world, config), _streams(config.seed)[0]
+    n, k_max = config.rounds, config.candidates_max
+    contexts, arms = np.zeros((n, features.d_ctx)), np.zeros((n, k_max, features.d_arm))
+    mask, quality = np.zeros((n, k_max), dtype=bool), np.zeros((n, k_max))
+    arm_ids = []
+    for r in range(n):
+        viewer_id, device, hour, title_id, ids, _ = sampler.draw(rng)
+        k = len(ids)
+        contexts[r] = features.context(viewer_id, title_id, device, hour)
+        arms[r, :k] = features.artwork(viewer_id, title_id, ids)
+        quality[r, :k] = world.response.respond(viewer_id, ids, device, hour).quality_play
+        mask[r, :k] = True
+        arm_ids.append(ids)
+    return SimulatedRounds(contexts, arms, mask, quality, tuple(arm_ids))
+
+
+def _streams(seed: int) -> list[np.random.Generator]:
+    """The world, policy and outcome streams of a simulation seed (see the module docstring)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)]
 
 
 class _RoundSampler:

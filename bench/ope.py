@@ -13,7 +13,8 @@ bootstrap intervals and effective sample sizes. The evaluation policies are fixe
 
 The reward model, shared by both sides, is the click rate of each (item, position) in the log
 being evaluated, shrunk towards the overall rate by 20 pseudo-rounds. Part (a), interval
-coverage on the simulator, waits for the simulator. Writes ``bench/results/ope.json``.
+coverage on the simulator, is its own benchmark: ``bench/ope_coverage.py``. Writes
+``bench/results/ope.json``.
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,29 @@ def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_folder_atomically(folder: Path, write: Callable[[Path], Any]) -> None:
+    """Call ``write`` on a new temporary folder beside ``folder``, then rename it to ``folder``.
+
+    Readers see the old folder or the new one, never part of one; while an existing folder is
+    swapped out there is an instant with none.
+    """
+    tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+    old = tmp.with_suffix(".old")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        tmp.mkdir()
+        write(tmp)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp, folder)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not folder.exists():
+            os.replace(old, folder)  # put the old folder back
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def file_sha256(path: Path) -> str:

@@ -121,6 +121,30 @@ class LoggedBandit:
         self._require_model()
         return np.einsum("nk,nk->n", self.target_distribution, self.reward_hat)
 
+    def take(self, rows: np.ndarray, reward_hat: np.ndarray | None = None) -> LoggedBandit:
+        """The log of rounds ``rows`` (indices, repeats allowed, in that order), e.g. a bootstrap
+        resample; ``reward_hat`` (len(rows), K_max), when given, replaces q̂ on those rounds."""
+        rows = np.asarray(rows)
+        if rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer):
+            raise OPEError(f"rows: expected integers of shape (m,), got {rows.dtype} {rows.shape}")
+        n = self.n_rounds
+        first_bad_row("rows", rows, (rows < 0) | (rows >= n), f"a round in [0, {n})")
+        if not self.has_reward_model:
+            if reward_hat is not None:
+                raise OPEError("reward_hat: this log has no reward model to replace")
+            return LoggedBandit(
+                self.rewards[rows], self.logged_propensity[rows], self.target_propensity[rows]
+            )
+        return LoggedBandit(
+            rewards=self.rewards[rows],
+            logged_propensity=self.logged_propensity[rows],
+            target_propensity=self.target_propensity[rows],
+            target_distribution=self.target_distribution[rows],
+            reward_hat=self.reward_hat[rows] if reward_hat is None else reward_hat,
+            action_index=self.action_index[rows],
+            candidate_mask=self.candidate_mask[rows],
+        )
+
     def _require_model(self) -> None:
         if not self.has_reward_model:
             raise OPEError(

@@ -9,12 +9,14 @@ the round's candidates k.
 
 Every estimate here is a sum of ratios of round sums, V̂ = Σ_j (Σ_i u_ij) / (Σ_i v_ij), so the
 point estimate and all bootstrap replicates come from the same per-round terms: a replicate
-resamples rounds, which only reweights the sums.
+resamples rounds, which only reweights the sums. That holds the reward model q̂ fixed; pass
+``interval(refit=...)`` to refit it on every resample instead (one model fit per replicate).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,10 @@ import numpy as np
 from models.logged_bandit import LoggedBandit, OPEError, first_bad_row
 
 _BOOTSTRAP_CHUNK = 1 << 22  # gathered values per vectorised bootstrap chunk (32 MiB of float64)
+
+RewardRefit = Callable[[np.ndarray], np.ndarray]
+"""refit(rows) → q̂ (len(rows), K_max) on the resampled rounds ``rows`` (indices into the log,
+with repeats), from a reward model fitted on those rounds alone."""
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -91,7 +97,7 @@ class OffPolicyEstimator(ABC):
                     f"{type(self).__name__}: no logged round carries weight for the "
                     "target policy (every weight is 0), so the log says nothing of it"
                 )
-        return float(sum(u.sum() / v.sum() for u, v in terms))
+        return _ratio_value(terms)
 
     def interval(
         self,
@@ -99,20 +105,32 @@ class OffPolicyEstimator(ABC):
         alpha: float = 0.05,
         n_bootstrap: int = 1000,
         seed: int | np.random.Generator | None = 0,
+        refit: RewardRefit | None = None,
     ) -> Interval:
         """Percentile bootstrap: the α/2 and 1 − α/2 quantiles of V̂ over rounds resampled n of n.
 
         Replicates whose denominators are all zero (possible for SNIPS, Replay, SNDR on tiny
-        logs) are left out. ``estimate`` is V̂ on the full log.
+        logs) are left out. ``estimate`` is V̂ on the full log. The replicates hold the log's
+        q̂ fixed unless ``refit`` is given: then each replicate is V̂ on
+        ``data.take(rows, refit(rows))``, so the interval includes the model's own fitting
+        error (the same resamples as without ``refit``, but one model fit each).
         """
         if not 0 < alpha < 1:
             raise OPEError(f"alpha: expected a number in (0, 1), got {alpha!r}")
         if int(n_bootstrap) != n_bootstrap or n_bootstrap < 2:
             raise OPEError(f"n_bootstrap: expected an integer >= 2, got {n_bootstrap!r}")
         point = self.estimate(data)
-        replicates = _bootstrap(
-            self._ratio_terms(data), int(n_bootstrap), np.random.default_rng(seed)
-        )
+        terms, rng = self._ratio_terms(data), np.random.default_rng(seed)
+        if refit is None:
+            replicates = _bootstrap(terms, int(n_bootstrap), rng)
+        elif not data.has_reward_model:
+            raise OPEError("refit: this log has no reward model to refit")
+        else:
+            replicates = np.array([
+                _ratio_value(self._ratio_terms(data.take(rows, refit(rows))))
+                for chunk in _resamples(data.n_rounds, 2 * len(terms), int(n_bootstrap), rng)
+                for rows in chunk
+            ])  # fmt: skip
         replicates = replicates[np.isfinite(replicates)]
         if len(replicates) < 2:
             raise OPEError(
@@ -129,20 +147,33 @@ class OffPolicyEstimator(ABC):
         return float(weights.sum()) ** 2 / squares if squares > 0 else 0.0
 
 
+def _resamples(
+    n: int, width: int, n_bootstrap: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """``n_bootstrap`` resamples of n rounds, n of n with replacement, as (b, n) index matrices
+    of at most ``_BOOTSTRAP_CHUNK`` / ``width`` indices each."""
+    chunk = max(1, _BOOTSTRAP_CHUNK // (n * width))
+    for start in range(0, n_bootstrap, chunk):
+        yield rng.integers(0, n, size=(min(chunk, n_bootstrap - start), n))
+
+
 def _bootstrap(
     terms: list[tuple[np.ndarray, np.ndarray]], n_bootstrap: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """V̂ on each of ``n_bootstrap`` resamples of the rounds, drawn as a (B, n) index matrix."""
+    """V̂ on each of ``n_bootstrap`` resamples of the rounds, the terms held fixed."""
     columns = np.stack([array for pair in terms for array in pair], axis=1)  # (n, 2J)
-    n = len(columns)
-    chunk = max(1, _BOOTSTRAP_CHUNK // (n * columns.shape[1]))
-    sums = []
-    for start in range(0, n_bootstrap, chunk):
-        rows = rng.integers(0, n, size=(min(chunk, n_bootstrap - start), n))
-        sums.append(columns[rows].sum(axis=1))  # (b, 2J)
-    sums = np.concatenate(sums)
+    sums = np.concatenate([
+        columns[rows].sum(axis=1)  # (b, 2J)
+        for rows in _resamples(len(columns), columns.shape[1], n_bootstrap, rng)
+    ])  # fmt: skip
     with np.errstate(divide="ignore", invalid="ignore"):
         return (sums[:, 0::2] / sums[:, 1::2]).sum(axis=1)
+
+
+def _ratio_value(terms: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    """Σ_j Σ u_j / Σ v_j, not finite when a denominator is 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(sum(u.sum() / v.sum() for u, v in terms))
 
 
 def _ones(data: LoggedBandit) -> np.ndarray:
@@ -209,8 +240,9 @@ class DirectMethod(OffPolicyEstimator):
     """Direct method: V̂ = (1/n) Σ_i Σ_k π(k|x_i) q̂(x_i, k); as good as the reward model.
 
     Its ESS is the importance weights' (how far the log is from the target), though DM itself
-    does not weight rounds. Its bootstrap holds the fitted model fixed, so the interval leaves
-    out the model's own error and is far too narrow when the model is wrong.
+    does not weight rounds. Its bootstrap holds the fitted model fixed unless ``interval`` is
+    given ``refit``; either way the interval is about the model's noise, not its bias, so it
+    misses the true value when the model is wrong.
     """
 
     def _ratio_terms(self, data: LoggedBandit) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -222,7 +254,8 @@ class DoublyRobust(OffPolicyEstimator):
     """Doubly robust: V̂ = (1/n) Σ_i [Σ_k π(k|x_i) q̂(x_i, k) + w_i (r_i − q̂(x_i, a_i))].
 
     Unbiased when the propensities are right, whatever the reward model; lower variance than IPS
-    when the model is good.
+    when the model is good. An error in q̂ cancels in expectation, so a bootstrap that holds a
+    cross-fitted q̂ fixed misses its fitting error only to second order (``refit`` adds it).
     """
 
     def _ratio_terms(self, data: LoggedBandit) -> list[tuple[np.ndarray, np.ndarray]]:

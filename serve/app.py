@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -36,9 +38,16 @@ def create_app(settings: Settings, service: ServiceState | None = None) -> FastA
         # A preloaded state serves the first start only; a restart loads afresh.
         state, service = service or ServiceState.load(settings), None
         app.state.service = state
+        learning = None
+        if state.learning is not None:
+            learning = asyncio.create_task(state.learning.run(settings.learn_every_s))
         try:
             yield
         finally:
+            if learning is not None:
+                learning.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await learning
             state.close()
 
     app = FastAPI(title="Artwork selector", version=__version__, lifespan=lifespan)

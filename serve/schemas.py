@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from artwork.catalog import Catalog
 from artwork.records import EVENT_TYPES, MAX_EVENT_ID_LENGTH, Decision
 from artwork.rows import Row
-from artwork.selection import Selector
 
 
 class ArtworkOut(BaseModel):
@@ -20,7 +19,23 @@ class ArtworkOut(BaseModel):
     decision_id: str
     propensity: float = Field(description="probability the policy gave this artwork")
     policy: str
+    policy_version: str
     why: str
+
+    @classmethod
+    def build(
+        cls, decision: Decision, why: Callable[[Decision], str], image_url: Callable[[str], str]
+    ) -> ArtworkOut:
+        """The artwork object of one decision (also ``GET /v1/artwork``'s body)."""
+        return cls(
+            artwork_id=decision.artwork_id,
+            image_url=image_url(decision.artwork_id),
+            decision_id=decision.decision_id,
+            propensity=decision.propensity,
+            policy=decision.policy,
+            policy_version=decision.policy_version,
+            why=why(decision),
+        )
 
 
 class TitleOut(BaseModel):
@@ -48,7 +63,7 @@ class HomeResponse(BaseModel):
         rows: Sequence[Row],
         decisions: Sequence[Sequence[Decision]],
         catalog: Catalog,
-        selector: Selector,
+        why: Callable[[Decision], str],
         image_url: Callable[[str], str],
     ) -> HomeResponse:
         """Pair each row's titles with their decisions (same order)."""
@@ -62,14 +77,7 @@ class HomeResponse(BaseModel):
                         TitleOut(
                             title_id=d.title_id,
                             name=catalog.titles[d.title_id].name,
-                            artwork=ArtworkOut(
-                                artwork_id=d.artwork_id,
-                                image_url=image_url(d.artwork_id),
-                                decision_id=d.decision_id,
-                                propensity=d.propensity,
-                                policy=d.policy,
-                                why=selector.why(d),
-                            ),
+                            artwork=ArtworkOut.build(d, why, image_url),
                         )
                         for d in row_decisions
                     ],

@@ -25,6 +25,30 @@ class Settings(BaseSettings):
     rows: int = Field(4, ge=1, le=20, description="home page rows when a request gives none")
     per_row: int = Field(10, ge=1, le=50, description="titles per row when a request gives none")
     max_events_per_request: int = Field(500, ge=1)
+    policy: str = Field(
+        "linucb",
+        description="bandit policy by registry name, fresh (a tag prior decides until it has "
+        "learnt), or 'uniform' for pure exploration",
+    )
+    policy_dir: Path | None = Field(None, description="a saved policy folder; overrides policy")
+    tags: Path | None = Field(
+        None,
+        description="tag store (Parquet) for the features; default <world>/tags.parquet, else "
+        "the demo world's truth.csv",
+    )
+    cold_start_updates: int = Field(200, ge=0, description="updates before a policy replaces "
+                                    "the tag prior")  # fmt: skip
+    sticky_hours: float = Field(7 * 24.0, ge=0, description="keep an image engaged with this long")
+    session_minutes: float = Field(30.0, gt=0, description="a session ends after this idle time")
+    learn_every_s: float = Field(
+        60.0, ge=0, description="online learning interval; 0 keeps the policy fixed"
+    )
+    reward_window_s: float = Field(
+        24 * 3600.0, gt=0, description="events after a decision count towards its reward this long"
+    )
+    learner_dir: Path | None = Field(
+        None, description="online learner state; default <db folder>/learner"
+    )
     max_body_bytes: int = Field(1_000_000, ge=1024)
 
     @model_validator(mode="after")
@@ -32,6 +56,11 @@ class Settings(BaseSettings):
         if self.db is None:
             self.db = self.world / "events.db"
         return self
+
+    @property
+    def learner_path(self) -> Path:
+        """The online learner's state folder (``learner_dir`` after defaulting)."""
+        return self.learner_dir or self.db_path.parent / "learner"
 
     @property
     def db_path(self) -> Path:

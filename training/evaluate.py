@@ -5,9 +5,10 @@
         [--bootstrap 1000] [--seed 0]
 
 Each logged decision whose reward window has closed (``complete``) is one round: its features
-are rebuilt from its user, title and logged context (``device`` and ``hour``; when the service
-logged none, the viewer's usual ones from the world), the candidate policy's distribution over
-the logged candidates gives the target propensity π(a_i|x_i), and the logged propensity is μ_i.
+are rebuilt from its user, title and logged context (``artwork.logged_features``: when the
+service logged no device or hour, the viewer's usual ones), the candidate policy's distribution
+over the logged candidates gives the target propensity π(a_i|x_i), and the logged propensity is
+μ_i.
 ``--policy`` names a saved policy folder, or else a registered policy, built fresh (untrained).
 
 The reward model q̂(x, k) for DM, DR and SNDR is a ridge regression (λ = ``RIDGE_PENALTY``,
@@ -20,29 +21,30 @@ model's negative predictions of a rare 0/1 reward at 0 biases DM upwards.
 
 Prints one table: per estimator the estimate, its 95% percentile-bootstrap interval and ESS; the
 logging policy's on-policy value (the log's mean reward); and the promotion gate's decision on
-the DR interval against it. Bad input exits with code 2 and a message naming the row or field.
+the DR interval against it. Bad input exits with code 2 and a message naming the decision or
+field. ``evaluate_rows`` serves ``training.train_bandit`` too.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from artwork.demo.world import DemoWorld, load_world
-from artwork.errors import ArtworkError
+from artwork.errors import ArtworkError, InputErrors
 from artwork.event_store import EventStore
-from artwork.features import FeatureBuilder, quality_from_table, tags_from_table, tags_from_truth
+from artwork.features import FeatureBuilder
+from artwork.logged_features import ContextDefaults, LoggedRow, logged_rows, world_features
 from artwork.records import Decision
-from artwork.rewards import JoinedReward, RewardPolicy, join_rewards
+from artwork.rewards import JoinedReward, JoinedRewards, RewardPolicy, join_rewards
 from models.bandits import Policy, joint_features, load_policy, make_policy
 from models.errors import ModelError
 from models.logged_bandit import LoggedBandit
@@ -125,18 +127,50 @@ class Rounds:
     joint: np.ndarray  # (n, K_max, D) joint features, 0 outside the mask
 
 
-def _features(config: EvaluationConfig) -> tuple[FeatureBuilder, DemoWorld]:
-    """The world, and features from its truth tags or, with ``--tags``, from the tag store."""
-    from artwork.tag_store import read_tags  # pyarrow, only when a tag store is given
+@dataclass(frozen=True)
+class ClosedLog:
+    """An event store's decisions and joined rewards, and those whose window has closed."""
 
-    world = load_world(config.world)
-    if config.tags is None:
-        return FeatureBuilder(world.catalog, world.history, tags_from_truth(world.truth)), world
-    table = read_tags(config.tags)
-    builder = FeatureBuilder(
-        world.catalog, world.history, tags_from_table(table), quality=quality_from_table(table)
-    )
-    return builder, world
+    decisions: dict[str, Decision]
+    joined: JoinedRewards
+    complete: list[JoinedReward]
+
+
+def read_closed_log(db: Path, reward_policy: RewardPolicy, now: float, option: str) -> ClosedLog:
+    """Join every decision of the store ``db`` (named by CLI ``option`` in errors) to its events
+    at ``now``; ``EvaluationError`` when the file is missing or no window has closed."""
+    if not db.is_file():
+        raise EvaluationError(f"{option} {db}: no such event store")
+    store = EventStore(db)
+    try:
+        decisions = store.decisions()
+        events = store.events()
+    finally:
+        store.close()
+    if not decisions:
+        raise EvaluationError(f"{option} {db}: the log holds no decisions")
+    joined = join_rewards(decisions, events, reward_policy, now)
+    complete = [r for r in joined.rewards if r.complete]
+    if not complete:
+        hours = reward_policy.window_s / 3600.0
+        raise EvaluationError(
+            f"{option} {db}: none of its {len(decisions)} decisions has a complete reward "
+            f"(window {hours:g} h before now {now:.0f})"
+        )
+    return ClosedLog({d.decision_id: d for d in decisions}, joined, complete)
+
+
+def rebuilt_rows(
+    log: ClosedLog,
+    rewards: Iterable[JoinedReward],
+    features: FeatureBuilder,
+    defaults: ContextDefaults,
+) -> list[LoggedRow]:
+    """``logged_rows`` of ``rewards``; ``InputErrors`` naming every decision that is bad."""
+    rows, errors = logged_rows(log.decisions, rewards, features, defaults)
+    if errors:
+        raise InputErrors(errors)
+    return rows
 
 
 def _policy(spec: str, d_ctx: int, d_arm: int) -> Policy:
@@ -149,78 +183,28 @@ def _policy(spec: str, d_ctx: int, d_arm: int) -> Policy:
         raise EvaluationError(f"--policy {spec}: {exc}") from exc
 
 
-def _usual_context(world: DemoWorld) -> tuple[dict[str, tuple[str, int]], tuple[str, int]]:
-    """Each viewer's usual (device, hour), and the population's (most common device, median
-    hour) for viewers the world does not know."""
-    model = world.response
-    usual = {
-        v: (model.viewer_device[i], int(model.viewer_hour[i]))
-        for i, v in enumerate(model.viewer_ids)
-    }
-    device = Counter(model.viewer_device).most_common(1)[0][0]
-    return usual, (device, int(np.median(model.viewer_hour)))
-
-
-def _device_hour(
-    row: int,
-    user_id: str,
-    context: Mapping[str, Any],
-    usual: Mapping[str, tuple[str, int]],
-    fallback: tuple[str, int],
-) -> tuple[str, int]:
-    """The logged device and hour, each defaulting to the viewer's usual one when None."""
-    default_device, default_hour = usual.get(user_id, fallback)
-    device = context.get("device")
-    hour = context.get("hour")
-    device = default_device if device is None else device
-    hour = default_hour if hour is None else hour
-    if not isinstance(device, str):
-        raise EvaluationError(f"row {row}: context.device is {device!r}, expected a device name")
-    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
-        raise EvaluationError(f"row {row}: context.hour is {hour!r}, expected an int 0..23")
-    return device, hour
-
-
-def build_rounds(
-    decisions: Mapping[str, Decision],
-    rewards: Sequence[JoinedReward],
-    features: FeatureBuilder,
-    world: DemoWorld,
-    policy: Policy,
-) -> Rounds:
-    """Features, target distributions and logged actions of the joined ``rewards``, in order."""
-    usual, fallback = _usual_context(world)
-    n = len(rewards)
-    k_max = max(len(decisions[r.decision_id].candidates) for r in rewards)
-    d_joint = (features.d_ctx + 1) * (features.d_arm + 1)
+def build_rounds(rows: Sequence[LoggedRow], policy: Policy) -> Rounds:
+    """Joint features, ``policy``'s distributions and the logged actions of ``rows``, in order."""
+    n = len(rows)
+    k_max = max(len(r.candidates) for r in rows)
+    d_joint = (policy.d_ctx + 1) * (policy.d_arm + 1)
     target = np.zeros((n, k_max))
     mask = np.zeros((n, k_max), dtype=bool)
     joint = np.zeros((n, k_max, d_joint))
-    action = np.zeros(n, dtype=np.int64)
-    for i, r in enumerate(rewards):
-        where = f"row {i} (decision {r.decision_id})"
-        candidates = decisions[r.decision_id].candidates
-        if r.artwork_id not in candidates:
-            raise EvaluationError(f"{where}: artwork_id {r.artwork_id!r} is not a candidate")
-        device, hour = _device_hour(i, r.user_id, r.context, usual, fallback)
+    for i, r in enumerate(rows):
+        ids = r.decision.candidates if type(policy).needs_arm_ids else None
         try:
-            context = features.context(r.user_id, r.title_id, device, hour)
-            arms = features.artwork(r.user_id, r.title_id, candidates)
-        except ArtworkError as exc:
-            raise EvaluationError(f"{where}: {exc}") from exc
-        ids = candidates if type(policy).needs_arm_ids else None
-        try:
-            p = policy.distribution(context, arms, ids)
+            p = policy.distribution(r.context, r.candidates, ids)
         except ModelError as exc:
+            where = f"row {i} (decision {r.decision.decision_id})"
             raise EvaluationError(f"{where}: policy {policy.name}: {exc}") from exc
-        k = len(candidates)
+        k = len(r.candidates)
         target[i, :k], mask[i, :k] = p, True
-        joint[i, :k] = joint_features(context, arms)
-        action[i] = candidates.index(r.artwork_id)
+        joint[i, :k] = joint_features(r.context, r.candidates)
     return Rounds(
-        rewards=np.array([r.reward for r in rewards], dtype=np.float64),
-        logged_propensity=np.array([r.propensity for r in rewards], dtype=np.float64),
-        action_index=action,
+        rewards=np.array([r.reward.reward for r in rows], dtype=np.float64),
+        logged_propensity=np.array([r.decision.propensity for r in rows], dtype=np.float64),
+        action_index=np.array([r.action for r in rows], dtype=np.int64),
         target_distribution=target,
         mask=mask,
         joint=joint,
@@ -269,41 +253,48 @@ def _estimators() -> tuple[tuple[str, OffPolicyEstimator], ...]:
 
 def evaluate(config: EvaluationConfig) -> EvaluationReport:
     """Join the log's rewards, rebuild its rounds, and run every estimator and the gate."""
-    if not config.db.is_file():
-        raise EvaluationError(f"--db {config.db}: no such event store")
     if config.reward not in REWARDS:
         raise EvaluationError(f"--reward {config.reward!r}: expected one of {REWARDS}")
-    features, world = _features(config)
-    store = EventStore(config.db)
-    try:
-        decisions = store.decisions()
-        events = store.events()
-    finally:
-        store.close()
+    features, defaults = world_features(config.world, config.tags)
     now = time.time() if config.now is None else config.now
     reward_policy = RewardPolicy(window_s=config.window_hours * 3600.0, reward=config.reward)
-    joined = join_rewards(decisions, events, reward_policy, now)
-    complete = [r for r in joined.rewards if r.complete]
-    if not complete:
-        raise EvaluationError(
-            f"--db {config.db}: none of its {len(decisions)} decisions has a complete reward "
-            f"(window {config.window_hours} h before --now {now:.0f})"
-        )
+    log = read_closed_log(config.db, reward_policy, now, "--db")
+    rows = rebuilt_rows(log, log.complete, features, defaults)
     policy = _policy(config.policy, features.d_ctx, features.d_arm)
-    by_id = {d.decision_id: d for d in decisions}
-    rounds = build_rounds(by_id, complete, features, world, policy)
+    return evaluate_rows(
+        rows,
+        policy,
+        label=config.policy,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+        skipped_open=len(log.joined) - len(log.complete),
+    )
+
+
+def evaluate_rows(
+    rows: Sequence[LoggedRow],
+    policy: Policy,
+    *,
+    label: str,
+    bootstrap: int,
+    seed: int,
+    skipped_open: int = 0,
+) -> EvaluationReport:
+    """Every estimator of ``policy``'s value on the logged ``rows``, the logging policy's
+    observed value on them, and the promotion gate (DR's interval against it)."""
+    rounds = build_rounds(rows, policy)
     data = LoggedBandit(
         rewards=rounds.rewards,
         logged_propensity=rounds.logged_propensity,
         target_distribution=rounds.target_distribution,
-        reward_hat=cross_fitted_reward_hat(rounds, config.seed),
+        reward_hat=cross_fitted_reward_hat(rounds, seed),
         action_index=rounds.action_index,
         candidate_mask=rounds.mask,
     )
     results = []
     for name, estimator in _estimators():
         try:
-            interval = estimator.interval(data, ALPHA, config.bootstrap, config.seed)
+            interval = estimator.interval(data, ALPHA, bootstrap, seed)
             results.append(EstimatorResult(name, interval, estimator.effective_sample_size(data)))
         except ModelError as exc:  # e.g. Replay of a stochastic target, or no weight at all
             results.append(EstimatorResult(name, None, None, str(exc)))
@@ -313,19 +304,33 @@ def evaluate(config: EvaluationConfig) -> EvaluationReport:
         logged_propensity=rounds.logged_propensity,
         target_propensity=rounds.logged_propensity,
     )
-    on_policy = IPS().interval(on_policy_data, ALPHA, config.bootstrap, config.seed)
+    on_policy = IPS().interval(on_policy_data, ALPHA, bootstrap, seed)
     dr = next(r for r in results if r.name == "DR")
     if dr.interval is None:
         raise EvaluationError(f"DR could not be estimated: {dr.note}")
-    gate = promotion_gate(dr.interval, on_policy.estimate)
     return EvaluationReport(
-        policy=config.policy,
-        rounds=len(complete),
-        skipped_open=len(joined.rewards) - len(complete),
+        policy=label,
+        rounds=len(rows),
+        skipped_open=skipped_open,
         estimators=tuple(results),
         on_policy=on_policy,
-        gate=gate,
+        gate=promotion_gate(dr.interval, on_policy.estimate),
     )
+
+
+def report_metrics(report: EvaluationReport) -> dict[str, Any]:
+    """The report as JSON-ready metrics, for model cards."""
+    return {
+        "rounds": report.rounds,
+        "estimators": {
+            r.name: {**dataclasses.asdict(r.interval), "ess": r.ess}
+            if r.interval is not None
+            else {"note": r.note}
+            for r in report.estimators
+        },
+        "logging": dataclasses.asdict(report.on_policy),
+        "gate": dataclasses.asdict(report.gate),
+    }
 
 
 def format_report(report: EvaluationReport) -> str:
@@ -373,17 +378,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="the event store (SQLite)")
+def add_log_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every script reading a decision log shares: world, tags, reward, clock,
+    bootstrap and seed."""
     parser.add_argument("--world", type=Path, required=True, help="the demo world folder")
     parser.add_argument("--tags", type=Path, help="a tag store (default: the world's truth)")
-    parser.add_argument("--policy", required=True, help="a saved policy folder or a policy name")
     parser.add_argument("--reward", default="quality_play", choices=REWARDS)
-    parser.add_argument("--window-hours", type=float, default=24.0)
     parser.add_argument("--now", type=float, help="Unix seconds (default: the clock)")
     parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     parser.add_argument("--seed", type=int, default=0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="the event store (SQLite)")
+    parser.add_argument("--policy", required=True, help="a saved policy folder or a policy name")
+    parser.add_argument("--window-hours", type=float, default=24.0)
+    add_log_arguments(parser)
     return parser
 
 

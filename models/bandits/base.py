@@ -167,8 +167,10 @@ class Policy(ABC):
             self._learn(batch, weights)
             self.n_updates += len(batch)
 
-    def save(self, folder: Path | str) -> Path:
-        """Write ``policy.safetensors`` then its card ``policy.json``, each atomically."""
+    def save(self, folder: Path | str, *, card_fields: Mapping[str, Any] | None = None) -> Path:
+        """Write ``policy.safetensors`` then its card ``policy.json``, each atomically;
+        ``card_fields`` (JSON-ready: training data, feature schema, metrics) join the card
+        beside its own fields, which they may not replace."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         arrays = {k: np.ascontiguousarray(v) for k, v in self._state_arrays().items()}
@@ -188,6 +190,10 @@ class Policy(ABC):
             "state": self._state_card(),
             "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
         }
+        clash = sorted(set(card_fields or {}) & set(card))
+        if clash:
+            raise PolicyError(f"{self.name}.save: card_fields may not replace {clash}")
+        card.update(card_fields or {})
         text = json.dumps(card, indent=1) + "\n"
         write_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
         return folder

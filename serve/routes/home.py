@@ -1,4 +1,4 @@
-"""``GET /v1/home`` (rows of titles, each with its chosen artwork) and ``GET /v1/viewers``."""
+"""``GET /v1/home`` (rows of titles with their artwork), ``GET /v1/artwork`` and ``/v1/viewers``."""
 
 from __future__ import annotations
 
@@ -6,14 +6,27 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from artwork.catalog import MATURITY_RATINGS
+from artwork.errors import NotFoundError
 from artwork.rows import home_rows
-from artwork.selection import decide_rows
-from serve.schemas import HomeResponse, ViewersResponse
+from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service
 
 router = APIRouter(prefix="/v1", tags=["home"])
 
 MAX_VIEWERS_LISTED = 50
+
+UserId = Annotated[str, Query(min_length=1, max_length=128)]
+Device = Literal["tv", "mobile", "web", "tablet"]
+Hour = Annotated[int | None, Query(ge=0, le=23, description="viewer's local hour")]
+Maturity = Annotated[
+    Literal[MATURITY_RATINGS] | None,  # type: ignore[valid-type]
+    Query(description="the profile's highest allowed rating (e.g. PG for a child's profile)"),
+]
+Session = Annotated[
+    str | None,
+    Query(max_length=128, description="the client's session; choices are stable within one"),
+]
 
 
 @router.get("/home", response_model=HomeResponse)
@@ -21,11 +34,13 @@ def home(
     request: Request,
     response: Response,
     service: Service,
-    user_id: Annotated[str, Query(min_length=1, max_length=128)],
-    device: Literal["tv", "mobile", "web", "tablet"] | None = None,
-    hour: Annotated[int | None, Query(ge=0, le=23, description="viewer's local hour")] = None,
+    user_id: UserId,
+    device: Device | None = None,
+    hour: Hour = None,
     rows: Annotated[int | None, Query(ge=1, le=20)] = None,
     per_row: Annotated[int | None, Query(ge=1, le=50)] = None,
+    max_maturity: Maturity = None,
+    session_id: Session = None,
 ) -> HomeResponse:
     """Rows for ``user_id``; every artwork decision is stored before the response is sent."""
     page = home_rows(
@@ -35,23 +50,49 @@ def home(
         n_rows=rows or service.settings.rows,
         per_row=per_row or service.settings.per_row,
     )
-    decisions = decide_rows(
-        service.selector, service.catalog, page, user_id, {"device": device, "hour": hour}
-    )
+    page, decisions = service.selection.decide_page(
+        user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,
+        session_id=session_id,
+    )  # fmt: skip
     service.store.record_decisions(d for row in decisions for d in row)
     # Each response is a fresh set of logged decisions; a cached copy would show them twice.
     response.headers["Cache-Control"] = "no-store"
     return HomeResponse.build(
-        user_id,
-        page,
-        decisions,
-        service.catalog,
-        service.selector,
-        lambda artwork_id: str(request.url_for("artwork_image", artwork_id=artwork_id).path),
+        user_id, page, decisions, service.catalog, service.selection.why, _image_url(request)
     )
+
+
+@router.get("/artwork", response_model=ArtworkOut)
+def artwork(
+    request: Request,
+    response: Response,
+    service: Service,
+    user_id: UserId,
+    title_id: Annotated[str, Query(min_length=1, max_length=128)],
+    device: Device | None = None,
+    hour: Hour = None,
+    max_maturity: Maturity = None,
+    session_id: Session = None,
+) -> ArtworkOut:
+    """One decision, for clients that build their own rows; stored before the response."""
+    if title_id not in service.catalog.titles:
+        raise NotFoundError(f"unknown title {title_id!r}")
+    decision = service.selection.decide_title(
+        user_id, title_id, {"device": device, "hour": hour}, max_maturity=max_maturity,
+        session_id=session_id,
+    )  # fmt: skip
+    if decision is None:
+        raise NotFoundError(f"title {title_id!r} has no artwork this viewer may see now")
+    service.store.record_decisions([decision])
+    response.headers["Cache-Control"] = "no-store"
+    return ArtworkOut.build(decision, service.selection.why, _image_url(request))
 
 
 @router.get("/viewers", response_model=ViewersResponse)
 def viewers(service: Service) -> ViewersResponse:
     """Up to 50 viewer ids from the viewing history, sorted, for the page's switcher."""
     return ViewersResponse(viewers=sorted(service.history.viewers)[:MAX_VIEWERS_LISTED])
+
+
+def _image_url(request: Request):  # noqa: ANN202
+    return lambda artwork_id: str(request.url_for("artwork_image", artwork_id=artwork_id).path)

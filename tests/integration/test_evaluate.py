@@ -2,70 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from artwork.demo.world import WorldSpec, build_world, load_world
-from artwork.event_store import EventStore
 from artwork.features import SCHEMA
-from artwork.records import FeedbackEvent
-from artwork.selection import UniformSelector
 from models.bandits import make_policy
+from tests.integration.conftest import N_DECISIONS, T0, UniformLog
 from training.evaluate import EvaluationConfig, evaluate, main
 
-T0 = 1_767_225_600.0
-DAY = 86_400.0
-N_DECISIONS = 400
-NOW = T0 + N_DECISIONS + 2 * DAY  # every reward window has closed
+NOW = UniformLog.now  # every reward window has closed
 
 
 @pytest.fixture(scope="module")
-def logged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def logged(uniform_log: UniformLog) -> tuple[Path, Path]:
     """(world folder, event store) with N uniform decisions and simulated feedback."""
-    root = tmp_path_factory.mktemp("evaluate")
-    world_dir = build_world(root / "world", WorldSpec(seed=3, titles=6, viewers=20), workers=1)
-    world = load_world(world_dir)
-    rng = np.random.default_rng(0)
-    selector = UniformSelector()
-    titles = [t for t in world.catalog.titles if world.catalog.candidates(t)]
-    viewers = world.response.viewer_ids
-    decisions, events = [], []
-    for i in range(N_DECISIONS):
-        user = viewers[int(rng.integers(len(viewers)))]
-        title = titles[int(rng.integers(len(titles)))]
-        # A quarter of the decisions log no device or hour, as the service may.
-        device = None if i % 4 == 0 else ("tv", "mobile", "web", "tablet")[i % 3]
-        hour = None if i % 4 == 0 else int(rng.integers(24))
-        decision = selector.decide(
-            user, title, world.catalog.candidates(title), {"device": device, "hour": hour}, seed=i
-        )
-        decision = dataclasses.replace(decision, created_at=T0 + i)
-        decisions.append(decision)
-        response = world.response.respond(user, [decision.artwork_id], device, hour)
-        at = decision.created_at + 60.0
-        kinds = [("impression", None)]
-        if rng.random() < min(1.0, 4 * response.click[0]):  # boosted so a tiny log has rewards
-            kinds.append(("click", None))
-            if rng.random() < response.play_given_click[0]:
-                kinds += [("play", None), ("watch_seconds", 900.0)]
-        events += [
-            FeedbackEvent(
-                event_id=f"e{i}-{j}",
-                decision_id=decision.decision_id,
-                type=kind,
-                value=value,
-                time=at + j,
-            )  # fmt: skip
-            for j, (kind, value) in enumerate(kinds)
-        ]
-    store = EventStore(root / "events.db")
-    store.record_decisions(decisions)
-    store.record_events(events)
-    store.close()
-    return world_dir, root / "events.db"
+    return uniform_log.world, uniform_log.db
 
 
 def _config(logged: tuple[Path, Path], policy: str) -> EvaluationConfig:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from artwork.catalog import load_catalog
+from artwork.catalog import load_catalog, write_catalog
 from artwork.errors import InputErrors
 
 TITLES = """title_id,name,year,genres,maturity
@@ -113,3 +114,52 @@ def test_missing_files_are_reported(tmp_path: Path) -> None:
     messages = _errors(tmp_path)
     assert any("missing titles.csv or titles.jsonl" in m for m in messages)
     assert any("missing artwork.csv or artwork.jsonl" in m for m in messages)
+
+
+WINDOWED = """artwork_id,title_id,path,kind,maturity,available_from,available_until
+a1,t1,img/a1.jpg,still,NC-17,,
+a2,t1,img/a2.jpg,key_art,,2026-01-01,2026-02-01T12:00:00+01:00
+a3,t2,img/a3.jpg,still,,,
+"""
+
+
+def test_artwork_maturity_and_availability_windows(tmp_path: Path) -> None:
+    catalog = load_catalog(_write(tmp_path, artwork=WINDOWED))
+    a1, a2 = catalog.artwork["a1"], catalog.artwork["a2"]
+    assert a1.maturity == "NC-17" and a2.maturity is None
+    assert a2.available_from == datetime(2026, 1, 1, tzinfo=UTC).timestamp()
+    assert a2.available_until == datetime(2026, 2, 1, 11, tzinfo=UTC).timestamp()
+    january = datetime(2026, 1, 15, tzinfo=UTC).timestamp()
+    march = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    ids = lambda cands: [a.artwork_id for a in cands]  # noqa: E731
+    assert ids(catalog.eligible("t1", january)) == ["a1", "a2"]
+    assert ids(catalog.eligible("t1", march)) == ["a1"]  # a2's window has closed
+    assert ids(catalog.eligible("t1", january, max_maturity="R")) == ["a2"]  # a1 is NC-17
+    assert catalog.eligible("t1", january, max_maturity="PG-13") == ()  # the title is R
+    assert ids(catalog.eligible("t2", march, max_maturity="G")) == []  # t2 is PG
+    assert ids(catalog.eligible("t2", march, max_maturity="PG")) == ["a3"]
+    assert catalog.eligible("unknown", march) == ()
+
+
+def test_written_windows_load_back_the_same(tmp_path: Path) -> None:
+    catalog = load_catalog(_write(tmp_path, artwork=WINDOWED))
+    write_catalog(tmp_path, list(catalog.titles.values()), list(catalog.artwork.values()))
+    again = load_catalog(tmp_path)
+    assert again.artwork == catalog.artwork
+    plain = load_catalog(_write(tmp_path, artwork=ARTWORK))
+    write_catalog(tmp_path, list(plain.titles.values()), list(plain.artwork.values()))
+    assert (tmp_path / "artwork.csv").read_text().splitlines()[0] == "artwork_id,title_id,path,kind"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ("a4,t2,img/a3.jpg,still,XXX,,", "artwork.csv:5: maturity: unknown rating"),
+        ("a4,t2,img/a3.jpg,still,,tomorrow,", "artwork.csv:5: available_from: not an ISO 8601"),
+        ("a4,t2,img/a3.jpg,still,,2026-02-01,2026-01-01",
+         "artwork.csv:5: available_until: must be after available_from"),
+    ],
+)  # fmt: skip
+def test_bad_artwork_windows_are_named(tmp_path: Path, row: str, expected: str) -> None:
+    messages = _errors(_write(tmp_path, artwork=WINDOWED + row + "\n"))
+    assert any(m.startswith(expected) for m in messages), messages

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from artwork.errors import ArtifactError, InputErrors, NotFoundError
+from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
 from artwork.event_store import EventStore, RecordResult
 from artwork.records import FeedbackEvent
 
@@ -129,3 +129,37 @@ def test_threads_can_write_concurrently(store, make_decision):
     for t in threads:
         t.join()
     assert len(store.events()) == 80
+
+
+def test_incremental_reads_follow_time_then_id_and_storage_order(store, make_decision):
+    tied = sorted((make_decision(created_at=20.0) for _ in range(3)), key=lambda d: d.decision_id)
+    early, late = make_decision(created_at=10.0), make_decision(created_at=30.0)
+    store.record_decisions([late, *tied, early])
+    assert store.decisions_after(None, until=25.0, limit=10) == [early, *tied]
+    after = (tied[0].created_at, tied[0].decision_id)  # a watermark inside a tie
+    assert store.decisions_after(after, until=99.0, limit=2) == tied[1:]
+    assert store.decision_times([late.decision_id, "f" * 32]) == {late.decision_id: 30.0}
+
+    assert store.event_position() == 0
+    store.record_events([click("a", late.decision_id), click("b", early.decision_id)])
+    position = store.event_position()
+    store.record_events([click("c", late.decision_id)])
+    fresh, after_c = store.events_since(position)
+    assert [e.event_id for e in fresh] == ["c"] and after_c == store.event_position()
+    assert store.events_since(after_c) == ([], after_c)
+    assert [e.event_id for e in store.events_for([late.decision_id])] == ["a", "c"]
+
+
+def test_a_malformed_stored_row_is_named(store, make_decision):
+    decision = make_decision()
+    store.record_decisions([decision])
+    store.record_events([click("e1", decision.decision_id)])
+    db = sqlite3.connect(store.path)
+    db.execute("UPDATE decisions SET propensity = 0")
+    db.execute("UPDATE events SET value = 'NaN'")
+    db.commit()
+    db.close()
+    with pytest.raises(InputError, match=rf"decisions\['{decision.decision_id}'\]\.propensity"):
+        store.decisions()
+    with pytest.raises(InputError, match=r"events\['e1'\]\.value: .*NaN"):
+        store.events()

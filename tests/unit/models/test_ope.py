@@ -269,3 +269,74 @@ def test_promotion_gate_refuses_undefined_values() -> None:
         promotion_gate(Interval(0.1, 0.2, 0.15), current_estimate=float("nan"))
     with pytest.raises(OPEError, match="low <= high"):
         Interval(0.3, 0.2, 0.25)
+
+
+# --- resampled logs and refitted reward models ---------------------------------------------------
+
+
+def test_take_selects_rounds_with_repeats_and_may_replace_the_model() -> None:
+    log = hand_log()
+    taken = log.take(np.array([2, 0, 2]))
+    np.testing.assert_array_equal(taken.rewards, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(taken.logged_propensity, [0.5, 0.25, 0.5])
+    np.testing.assert_array_equal(taken.action_index, [2, 0, 2])
+    np.testing.assert_array_equal(taken.reward_hat, log.reward_hat[[2, 0, 2]])
+    refitted = log.take(np.array([1]), reward_hat=np.array([[0.0, 0.9, np.nan]]))
+    assert DirectMethod().estimate(refitted) == pytest.approx(0.9)
+    plain = LoggedBandit([1.0, 0.0], [0.5, 0.5], [0.5, 1.0]).take(np.array([1, 1]))
+    np.testing.assert_array_equal(plain.target_propensity, [1.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("log", "rows", "reward_hat", "message"),
+    [
+        (hand_log(), [0, 3], None, r"rows: row 1 is 3; expected a round in \[0, 3\)"),
+        (hand_log(), [0.0], None, r"rows: expected integers"),
+        (hand_log(), [0, 1], np.zeros((2, 2)), r"reward_hat: expected shape \(2, 3\)"),
+        (LoggedBandit([1.0], [0.5], [0.5]), [0], np.zeros((1, 1)), "no reward model to replace"),
+    ],
+)
+def test_take_refuses_bad_rows_and_models(log, rows, reward_hat, message: str) -> None:
+    with pytest.raises(OPEError, match=message):
+        log.take(np.array(rows), reward_hat)
+
+
+def test_refitting_the_same_model_reproduces_the_fixed_interval(monkeypatch) -> None:
+    monkeypatch.setattr("models.ope._BOOTSTRAP_CHUNK", 500 * 4 * 7)  # several resample chunks
+    log = simulate(np.random.default_rng(4), 500)
+    calls = []
+
+    def same_model(rows: np.ndarray) -> np.ndarray:
+        calls.append(len(rows))
+        return log.reward_hat[rows]
+
+    for estimator in (DirectMethod(), DoublyRobust(), SelfNormalizedDR()):
+        calls.clear()
+        fixed = estimator.interval(log, n_bootstrap=30, seed=3)
+        refitted = estimator.interval(log, n_bootstrap=30, seed=3, refit=same_model)
+        assert calls == [500] * 30
+        assert (refitted.low, refitted.high) == pytest.approx((fixed.low, fixed.high), rel=1e-12)
+        assert refitted.estimate == fixed.estimate
+
+
+def test_refitting_the_model_per_resample_widens_the_direct_method_interval() -> None:
+    log = simulate(np.random.default_rng(5), 2000)
+    arms = log.reward_hat.shape[1]
+
+    def arm_means(rows: np.ndarray) -> np.ndarray:
+        """A context-free model: each arm's mean reward over the rounds ``rows``."""
+        action, reward = log.action_index[rows], log.rewards[rows]
+        shown = np.maximum(np.bincount(action, minlength=arms), 1)
+        means = np.bincount(action, reward, minlength=arms) / shown
+        return np.tile(means, (len(rows), 1))
+
+    everything = np.arange(log.n_rounds)
+    fitted = log.take(everything, arm_means(everything))
+    fixed = DirectMethod().interval(fitted, n_bootstrap=200, seed=0)
+    refitted = DirectMethod().interval(fitted, n_bootstrap=200, seed=0, refit=arm_means)
+    assert refitted.high - refitted.low > 2 * (fixed.high - fixed.low)
+
+
+def test_refit_needs_a_reward_model() -> None:
+    with pytest.raises(OPEError, match="no reward model to refit"):
+        IPS().interval(LoggedBandit([1.0, 0.0], [0.5, 0.5], [0.5, 1.0]), refit=lambda rows: rows)

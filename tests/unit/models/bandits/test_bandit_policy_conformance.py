@@ -259,3 +259,13 @@ def test_make_policy_refuses_unknown_names_and_settings() -> None:
         make_policy("epsilon_greedy", D_CTX, D_ARM, epsilon=float("nan"))
     with pytest.raises(PolicyError, match="d_ctx"):
         make_policy("linucb", 0, D_ARM)
+
+
+def test_card_fields_join_the_card_and_may_not_replace_its_own(tmp_path: Path) -> None:
+    policy = trained("linucb")
+    fields = {"training": {"decisions": 43}, "metrics": {"ips": 0.1}}
+    card = json.loads((policy.save(tmp_path / "p", card_fields=fields) / "policy.json").read_text())
+    assert card["training"] == {"decisions": 43} and card["metrics"] == {"ips": 0.1}
+    assert load_policy(tmp_path / "p").n_updates == policy.n_updates
+    with pytest.raises(PolicyError, match="n_updates"):
+        policy.save(tmp_path / "q", card_fields={"n_updates": 0})

@@ -1,0 +1,151 @@
+"""A bandit policy as a ``Selector``: features per decision, a tag prior while it is cold.
+
+``PolicySelector`` builds each decision's context and candidate rows with a ``FeatureBuilder``
+and asks the policy for its distribution. A policy that has learnt from fewer than
+``cold_start_updates`` rows knows nothing yet, so until then a *tag prior* decides instead:
+
+    score_k = (u · x_k) / sqrt(Σ x_k)  standardised over the title's candidates
+    p_k     ∝ exp(score_k / temperature), then the probability floor
+
+with x_k the image's tag probabilities and u the viewer's tag affinity (for a viewer without
+history, the mean viewer's: what most people like), so images whose tags match the viewer's
+tastes come first. Both log their exact probabilities; the decision's ``policy`` says which
+decided (``tag_prior`` or the policy's name) and its context carries the feature schema key, so
+a learner can refuse decisions made on other features.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from artwork.catalog import ArtworkCandidate, Catalog
+from artwork.errors import InputError
+from artwork.features import (
+    SCHEMA_KEY,
+    FeatureBuilder,
+    quality_from_table,
+    tags_from_table,
+    tags_from_truth,
+)
+from artwork.interactions import ViewingHistory
+from artwork.records import Decision
+from artwork.selection import Selector
+from models.bandits import Policy
+from models.bandits.base import apply_floor
+
+log = logging.getLogger(__name__)
+
+COLD_START_UPDATES = 200  # rows a policy learns from before it replaces the tag prior
+PRIOR_TEMPERATURE = 0.5
+PRIOR_FLOOR = 0.02
+WHY_TAGS = 3
+
+
+class PolicySelector(Selector):
+    """``policy`` over ``features``; the tag prior while ``policy.n_updates`` is below
+    ``cold_start_updates``. Immutable: a new policy version is a new selector."""
+
+    def __init__(
+        self,
+        policy: Policy,
+        features: FeatureBuilder,
+        *,
+        cold_start_updates: int = COLD_START_UPDATES,
+        prior_temperature: float = PRIOR_TEMPERATURE,
+        prior_floor: float = PRIOR_FLOOR,
+    ) -> None:
+        if (policy.d_ctx, policy.d_arm) != (features.d_ctx, features.d_arm):
+            raise InputError(
+                f"policy {policy.name} takes ({policy.d_ctx}, {policy.d_arm}) features, schema "
+                f"{features.schema.key} gives ({features.d_ctx}, {features.d_arm})",
+                field="policy",
+            )
+        if not prior_temperature > 0:
+            raise InputError(f"must be > 0, got {prior_temperature!r}", field="prior_temperature")
+        self.policy, self.features = policy, features
+        self.cold = policy.n_updates < cold_start_updates
+        self.temperature, self.floor = prior_temperature, prior_floor
+        self.name = "tag_prior" if self.cold else policy.name
+        self.version = f"{policy.name}-v{policy.version}+{policy.n_updates}"
+
+    def snapshot(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The context to log: ``context`` plus the feature schema key."""
+        return {**context, SCHEMA_KEY: self.features.schema.key}
+
+    def distribution(
+        self,
+        user_id: str,
+        title_id: str,
+        candidates: Sequence[ArtworkCandidate],
+        context: Mapping[str, Any],
+    ) -> np.ndarray:
+        """The policy's (or, while cold, the tag prior's) probabilities for ``candidates``;
+        ``context`` must hold ``device`` and ``hour``."""
+        ids = [c.artwork_id for c in candidates]
+        if self.cold:
+            return tag_prior(
+                self.features.artwork_tags(ids), self.features.taste(user_id),
+                self.temperature, self.floor,
+            )  # fmt: skip
+        arms = self.features.artwork(user_id, title_id, ids)
+        row = self.features.context(user_id, title_id, context["device"], context["hour"])
+        return self.policy.distribution(row, arms, ids if self.policy.needs_arm_ids else None)
+
+    def why(self, decision: Decision) -> str:
+        """Which policy chose, with what probability, and the image's tags this viewer likes."""
+        p = decision.propensity
+        if self.cold:
+            head = f"your tastes, before the policy has learnt (probability {p:.2g})"
+        else:
+            head = (f"policy {self.policy.name}, learnt from {self.policy.n_updates} views, "
+                    f"with probability {p:.2g}")  # fmt: skip
+        liked = taste_tags(self.features, decision.user_id, decision.artwork_id)
+        shows = f"; it shows {', '.join(liked)}" if liked else ""
+        device, hour = decision.context.get("device"), decision.context.get("hour")
+        return f"chosen by {head}{shows} (on {device} at {hour}:00)"
+
+
+def tag_prior(tags: np.ndarray, taste: np.ndarray, temperature: float, floor: float) -> np.ndarray:
+    """Softmax of the standardised taste match of each candidate's tags (see the module
+    docstring), with ``floor``: (K,), summing to 1."""
+    tags = np.asarray(tags, dtype=np.float64)
+    score = tags @ taste / np.sqrt(np.maximum(tags.sum(axis=1), 1.0))
+    spread = score.std()
+    z = (score - score.mean()) / spread if spread > 1e-12 else np.zeros_like(score)
+    weights = np.exp((z - z.max()) / temperature)
+    return apply_floor(weights / weights.sum(), floor)
+
+
+def taste_tags(features: FeatureBuilder, user_id: str, artwork_id: str) -> list[str]:
+    """Up to ``WHY_TAGS`` tags the image likely shows (p ≥ 0.5) that the viewer likes most."""
+    x = features.artwork_tags([artwork_id])[0]
+    liking = x * features.taste(user_id)
+    order = np.argsort(-liking, kind="stable")
+    return [features.tags[i] for i in order[:WHY_TAGS] if x[i] >= 0.5 and liking[i] > 0]
+
+
+def catalog_features(
+    catalog: Catalog, history: ViewingHistory, *, tags: Path | None, truth: Path | None
+) -> FeatureBuilder:
+    """Features over ``catalog``: image tags and quality from the tag store ``tags`` when given,
+    else the demo world's ``truth`` labels when that file exists, else none (every image
+    tagless: the policy still learns from the other features)."""
+    from artwork.demo.world import read_truth  # the demo's labels, only when used
+    from artwork.tag_store import read_tags  # pyarrow, only when a tag store is used
+
+    if tags is not None:
+        table = read_tags(tags)
+        log.info("features from tag store %s (%s)", tags, table.header.model_id)
+        artwork_tags, quality = tags_from_table(table), quality_from_table(table)
+    elif truth is not None and truth.is_file():
+        log.info("features from the demo world's truth labels %s", truth)
+        artwork_tags, quality = tags_from_truth(read_truth(truth)), None
+    else:
+        log.warning("no tag store and no truth labels: the features have no image tags")
+        artwork_tags, quality = {}, None
+    return FeatureBuilder(catalog, history, artwork_tags, quality=quality)

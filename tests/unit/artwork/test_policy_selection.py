@@ -1,0 +1,89 @@
+"""A bandit policy as a selector: the tag prior while cold, the policy once it has learnt."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from artwork.demo.genre_cues import image_tags
+from artwork.errors import InputError
+from artwork.features import SCHEMA_KEY, FeatureBuilder
+from artwork.policy_selection import PolicySelector, tag_prior, taste_tags
+from models.bandits import FeedbackBatch, make_policy
+
+TAGS = image_tags()
+
+
+def _tags(*names: str) -> np.ndarray:
+    return np.array([1.0 if t in names else 0.0 for t in TAGS])
+
+
+@pytest.fixture
+def features(tiny_catalog, tiny_history) -> FeatureBuilder:
+    # Sci-Fi titles show spaceships, the others faces: v1 (a Sci-Fi fan) likes spaceships.
+    artwork_tags = {}
+    for a in tiny_catalog.artwork.values():
+        scifi = "Sci-Fi" in tiny_catalog.titles[a.title_id].genres
+        artwork_tags[a.artwork_id] = _tags("spaceship", "dark") if scifi else _tags("face")
+    # t3's first still shows a spaceship too, its others a face.
+    artwork_tags["t3_a0"] = _tags("spaceship", "dark")
+    return FeatureBuilder(tiny_catalog, tiny_history, artwork_tags)
+
+
+def test_tag_prior_puts_matching_images_first_and_keeps_the_floor():
+    taste = _tags("spaceship") - 0.1
+    tags = np.stack([_tags("face"), _tags("spaceship"), _tags("face", "dark")])
+    p = tag_prior(tags, taste, temperature=0.5, floor=0.05)
+    assert p.argmax() == 1 and p.sum() == pytest.approx(1.0)
+    assert p.min() >= 0.05 / 3 - 1e-12
+    same = tag_prior(np.stack([_tags("face")] * 4), taste, 0.5, 0.05)
+    np.testing.assert_allclose(same, 0.25)
+
+
+def test_a_fresh_policy_is_cold_and_the_tag_prior_decides(features, tiny_catalog):
+    policy = make_policy("linucb", features.d_ctx, features.d_arm)
+    selector = PolicySelector(policy, features, cold_start_updates=10)
+    assert selector.cold and selector.name == "tag_prior"
+    candidates = tiny_catalog.candidates("t3")
+    p = selector.distribution("v1", "t3", candidates, {"device": "tv", "hour": 21})
+    assert candidates[int(p.argmax())].artwork_id == "t3_a0"  # the spaceship, for v1
+    decision = selector.decide("v1", "t3", candidates, {"device": "tv", "hour": 21}, seed=1)
+    assert decision.context[SCHEMA_KEY] == features.schema.key
+    assert decision.propensity == p[candidates.index(tiny_catalog.artwork[decision.artwork_id])]
+    assert "chosen by your tastes" in selector.why(decision)
+
+
+def test_a_viewer_without_history_gets_the_mean_viewers_tastes(features):
+    mean = np.mean([features.taste(v) for v in ("v1", "v2", "v3", "v4", "v5")], axis=0)
+    np.testing.assert_allclose(features.taste("nobody"), mean)
+
+
+def test_a_policy_that_has_learnt_decides_itself(features, tiny_catalog):
+    policy = make_policy("linucb", features.d_ctx, features.d_arm)
+    rng = np.random.default_rng(0)
+    n = 12
+    policy.update(FeedbackBatch(rng.normal(size=(n, features.d_ctx)),
+                                rng.normal(size=(n, features.d_arm)), rng.random(n) < 0.5,
+                                np.full(n, 0.5)))  # fmt: skip
+    selector = PolicySelector(policy, features, cold_start_updates=10)
+    assert not selector.cold and selector.name == "linucb"
+    assert selector.version == "linucb-v1+12"
+    candidates = tiny_catalog.candidates("t1")
+    context = {"device": "mobile", "hour": 9}
+    p = selector.distribution("v1", "t1", candidates, context)
+    ids = [c.artwork_id for c in candidates]
+    expected = policy.distribution(features.context("v1", "t1", "mobile", 9),
+                                   features.artwork("v1", "t1", ids))  # fmt: skip
+    np.testing.assert_array_equal(p, expected)
+    assert "learnt from 12 views" in selector.why(selector.decide("v1", "t1", candidates,
+                                                                  context, seed=2))  # fmt: skip
+
+
+def test_why_names_the_tags_the_viewer_likes(features):
+    assert taste_tags(features, "v1", "t1_a0")[0] == "spaceship"
+    assert taste_tags(features, "v2", "t1_a0") == []  # a drama viewer does not like spaceships
+
+
+def test_a_policy_for_other_features_is_refused(features):
+    with pytest.raises(InputError, match="policy"):
+        PolicySelector(make_policy("linucb", 3, 4), features)
