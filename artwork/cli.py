@@ -71,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--workers", type=int, default=2, help="decoding processes")
     tag.add_argument("--chunk-size", type=int, default=512, help="images per committed chunk")
     tag.add_argument("--tags-model", type=Path, default=None, help="calibrated tag model folder")
+    tag.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "artwork",
+                     help="where uncalibrated tag models are kept per encoder")  # fmt: skip
     tag.add_argument("--float16", action="store_true", help="store embeddings as float16")
     tag.add_argument("--restart", action="store_true", help="discard earlier output, tag again")
     tag.set_defaults(run=_tag)
@@ -149,6 +151,7 @@ def _tag(args: argparse.Namespace) -> int:
         chunk_size=args.chunk_size,
         embedding_dtype="float16" if args.float16 else "float32",
         restart=args.restart,
+        cache_dir=args.cache_dir,
     )
     print(
         f"tagged {summary.tagged}, already done {summary.skipped}, unreadable {summary.failed}"

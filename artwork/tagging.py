@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.forkserver
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,6 +38,7 @@ from artwork.tag_store import (
     TagRecord,
 )
 from artwork.vocabulary import Vocabulary, default_vocabulary
+from models.artifacts import write_folder_atomically
 from models.clip import ClipEncoder, EncoderSpec, load_encoder
 from models.tags import CARD_FILE, DEMO_TAGS_DIR, TagModel, TagModelError
 
@@ -72,11 +74,12 @@ def tag_catalog(
     restart: bool = False,
     progress: bool = True,
     on_chunk: Callable[[int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> TaggingSummary:
     """Tag every artwork of a catalog that ``out`` (a .parquet path) does not hold yet.
 
-    ``tag_model`` None builds an uncalibrated one from the vocabulary; a given one must belong
-    to the encoder ``spec`` loads. ``restart`` discards earlier output; ``on_chunk(n)`` is
+    ``tag_model`` None builds an uncalibrated one from the vocabulary (kept under ``cache_dir``
+    when given, see ``cached_tag_model``); a given one must belong to the encoder ``spec`` loads. ``restart`` discards earlier output; ``on_chunk(n)`` is
     called after chunk n is committed. ``ArtifactError`` when earlier output was made with
     another encoder, vocabulary, calibration or embedding type.
     """
@@ -97,7 +100,7 @@ def tag_catalog(
         multiprocessing.forkserver.ensure_running()
     encoder = load_encoder(spec)
     if tag_model is None:
-        tag_model = build_tag_model(encoder)
+        tag_model = cached_tag_model(encoder, cache_dir)
     elif tag_model.model_id != encoder.model_id:
         raise ArtifactError(
             f"the tag model was made for encoder {tag_model.model_id!r}, but this run uses "
@@ -172,6 +175,32 @@ def build_tag_model(encoder: ClipEncoder, vocabulary: Vocabulary | None = None) 
         vocabulary_version=vocabulary.version,
         logit_scale=encoder_logit_scale(encoder),
     )
+
+
+def cached_tag_model(
+    encoder: ClipEncoder, cache_dir: Path | None, vocabulary: Vocabulary | None = None
+) -> TagModel:
+    """``build_tag_model``, kept in ``cache_dir/tag-models/`` per encoder id and vocabulary
+    version: embedding every prompt costs seconds (3.7 s for ViT-B-32 on 2 cores), once per
+    encoder. Encoders with random weights, and ``cache_dir`` None, are never cached; an
+    unreadable cache entry is rebuilt."""
+    vocabulary = vocabulary or default_vocabulary()
+    if cache_dir is None or "@random" in encoder.model_id:
+        return build_tag_model(encoder, vocabulary)
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{encoder.model_id}-{vocabulary.version}")
+    folder = Path(cache_dir) / "tag-models" / name
+    if (folder / CARD_FILE).is_file():
+        try:
+            cached = TagModel.load(folder)
+        except TagModelError as exc:
+            log.warning("rebuilding the cached tag model %s: %s", folder, exc)
+        else:
+            if cached.model_id == encoder.model_id:
+                return cached
+    model = build_tag_model(encoder, vocabulary)
+    write_folder_atomically(folder, model.save)
+    log.info("tag model for %s cached in %s", encoder.model_id, folder)
+    return model
 
 
 def encoder_logit_scale(encoder: ClipEncoder) -> float:

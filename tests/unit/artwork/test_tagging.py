@@ -250,3 +250,34 @@ def test_read_tags_refuses_files_it_does_not_know(tmp_path) -> None:
     pq.write_table(pa.table({"artwork_id": ["a"]}).replace_schema_metadata(meta), future)
     with pytest.raises(ArtifactError, match="schema version 99"):
         read_tags(future)
+
+
+def test_the_tag_model_is_built_once_per_encoder_and_cached(tmp_path, tiny_clip_spec, monkeypatch):
+    from artwork import tagging
+
+    encoder = load_encoder(tiny_clip_spec)
+    built = tagging.cached_tag_model(encoder, tmp_path)
+    [entry] = (tmp_path / "tag-models").iterdir()
+    assert entry.name.startswith(encoder.model_id.replace("@", "_"))
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the cached tag model should have been used")
+
+    monkeypatch.setattr(tagging, "build_tag_model", fail)
+    again = tagging.cached_tag_model(encoder, tmp_path)
+    np.testing.assert_array_equal(again.tag_embeddings, built.tag_embeddings)
+    assert again.calibration_version == built.calibration_version
+
+    monkeypatch.undo()
+    (entry / "tag_model.safetensors").write_bytes(b"not safetensors")  # a damaged entry
+    rebuilt = tagging.cached_tag_model(encoder, tmp_path)
+    np.testing.assert_allclose(rebuilt.tag_embeddings, built.tag_embeddings, atol=1e-6)
+
+
+def test_random_weights_are_never_cached(tmp_path, tiny_clip_config):
+    from artwork import tagging
+
+    encoder = load_encoder(EncoderSpec(model=str(tiny_clip_config), device="cpu", precision="fp32"))
+    assert "@random" in encoder.model_id
+    tagging.cached_tag_model(encoder, tmp_path)
+    assert not (tmp_path / "tag-models").exists()
