@@ -79,9 +79,10 @@ def tag_catalog(
     """Tag every artwork of a catalog that ``out`` (a .parquet path) does not hold yet.
 
     ``tag_model`` None builds an uncalibrated one from the vocabulary (kept under ``cache_dir``
-    when given, see ``cached_tag_model``); a given one must belong to the encoder ``spec`` loads. ``restart`` discards earlier output; ``on_chunk(n)`` is
-    called after chunk n is committed. ``ArtifactError`` when earlier output was made with
-    another encoder, vocabulary, calibration or embedding type.
+    when given, see ``cached_tag_model``); a given one must belong to the encoder ``spec``
+    loads. ``restart`` discards earlier output; ``on_chunk(n)`` is called after chunk n is
+    committed. ``ArtifactError`` when earlier output was made with another encoder,
+    vocabulary, calibration or embedding type.
     """
     started = time.perf_counter()
     for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
