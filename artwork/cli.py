@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, default=0)
     sim.add_argument("--candidates-min", type=int, default=4)
     sim.add_argument("--candidates-max", type=int, default=8)
-    sim.add_argument("--reward", default="quality_play", choices=("quality_play", "click"))
+    rewards = ("quality_play", "quality_play_pm", "watch_minutes", "click")  # simulate.REWARDS
+    sim.add_argument("--reward", default="quality_play", choices=rewards, help="reward coding")
     sim.add_argument("--batch-size", type=int, default=50, help="rounds between policy updates")
     sim.add_argument("--tags", type=Path, default=None, help="tag store: features from its tags")
     sim.add_argument("--movielens", type=Path, default=None, help="ml-latest-small: its users")
@@ -105,6 +106,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)
+
+    labels = commands.add_parser("labels", help="people's tag labels").add_subparsers()
+    export = labels.add_parser("export", help="the event store's labels as a human labels CSV "
+                               "(artwork_id,tag,label) for training/calibrate_tags.py")  # fmt: skip
+    export.add_argument("--db", type=Path, required=True, help="SQLite event store file")
+    export.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    export.set_defaults(run=_labels_export)
     return parser
 
 
@@ -208,6 +216,20 @@ def _serve(args: argparse.Namespace) -> int:
 
     overrides = {"db": args.db} if args.db else {}
     run(Settings(world=args.world, host=args.host, port=args.port, **overrides))
+    return 0
+
+
+def _labels_export(args: argparse.Namespace) -> int:
+    from artwork.errors import ArtifactError
+    from artwork.event_store import EventStore
+    from artwork.labels import write_human_labels
+
+    if not args.db.is_file():
+        raise ArtifactError(f"{args.db}: no event store there")
+    with EventStore(args.db) as store:
+        labels = store.latest_labels()
+    write_human_labels(args.out, labels)
+    print(f"wrote {len(labels)} labels to {args.out}")
     return 0
 
 

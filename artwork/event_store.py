@@ -1,16 +1,7 @@
 """The durable log of decisions and feedback events, in one SQLite file (WAL, synchronous=FULL).
 
-Schema (version 1):
-
-- ``schema_version(version, created_at)``: one row, the layout this file uses.
-- ``decisions``: one row per ``Decision``; ``candidates`` is a JSON array, ``context`` a JSON
-  object.
-- ``events``: one row per ``FeedbackEvent``, ``event_id`` the primary key (so a repeated
-  client id is stored once); ``received_at`` is the server's clock when it was stored; the
-  ``rowid`` orders events as they were stored (``events_since`` reads it as a position).
-
-Indexes: decisions by (user_id, created_at) and by (created_at, decision_id), the order in which
-a trainer reads them (the latter is added on open to files made before it); events by decision.
+The layout and its versions are in ``artwork.event_schema``: decisions, events (idempotent
+by ``event_id``) and, from version 2, people's tag labels; an older file is upgraded on open.
 
 A write returns only after its transaction is committed and synced: an acknowledged decision
 or event survives a crash or power loss.
@@ -23,50 +14,22 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
+from artwork.event_schema import migrate
+from artwork.labels import TagLabel
 from artwork.records import Decision, FeedbackEvent
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
 _IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's bound-variable limit
 
-_SCHEMA = """
-CREATE TABLE schema_version (
-    version INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE TABLE decisions (
-    decision_id TEXT PRIMARY KEY,
-    user_id TEXT NOT NULL,
-    title_id TEXT NOT NULL,
-    candidates TEXT NOT NULL,
-    artwork_id TEXT NOT NULL,
-    propensity REAL NOT NULL,
-    policy TEXT NOT NULL,
-    policy_version TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    context TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX decisions_by_user ON decisions (user_id, created_at);
-CREATE TABLE events (
-    event_id TEXT PRIMARY KEY,
-    decision_id TEXT NOT NULL REFERENCES decisions (decision_id),
-    type TEXT NOT NULL,
-    value REAL NOT NULL,
-    time REAL NOT NULL,
-    received_at REAL NOT NULL
-);
-CREATE INDEX events_by_decision ON events (decision_id);
-"""
-
-_TIME_INDEX = "CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions (created_at, decision_id)"
 _DECISION_COLUMNS = (
     "decision_id, user_id, title_id, candidates, artwork_id, propensity, policy, "
     "policy_version, seed, context, created_at"
@@ -80,6 +43,16 @@ class RecordResult:
 
     accepted: int
     duplicates: int
+    # newly stored per event type; a summary, left out of comparisons
+    accepted_types: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class NewestRecords:
+    """When the newest decision was made and the newest event stored (None: there is none)."""
+
+    decision_at: float | None
+    event_at: float | None
 
 
 class EventStore:
@@ -161,7 +134,7 @@ class EventStore:
             ]
             if errors:
                 raise InputErrors(errors)
-            accepted = 0
+            accepted: Counter[str] = Counter()
             for e in events:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO events "
@@ -169,8 +142,19 @@ class EventStore:
                     "VALUES (?,?,?,?,?,?)",
                     (e.event_id, e.decision_id, e.type, e.value, e.time, received_at),
                 )
-                accepted += cursor.rowcount
-        return RecordResult(accepted=accepted, duplicates=len(events) - accepted)
+                accepted[e.type] += cursor.rowcount
+        total = sum(accepted.values())
+        return RecordResult(total, len(events) - total, MappingProxyType(+accepted))
+
+    def record_labels(self, labels: Sequence[TagLabel]) -> int:
+        """Append people's tag labels in one transaction; returns how many were stored."""
+        received_at = time.time()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO labels (artwork_id, tag, label, received_at) VALUES (?,?,?,?)",
+                [(x.artwork_id, x.tag, x.label, received_at) for x in labels],
+            )
+        return len(labels)
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -274,6 +258,34 @@ class EventStore:
         with self._lock:
             return int(self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0])
 
+    def latest_labels(self) -> list[TagLabel]:
+        """The latest label of each (artwork, tag) that has one, in the order they were stored."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT artwork_id, tag, label FROM labels WHERE rowid IN "
+                "(SELECT MAX(rowid) FROM labels GROUP BY artwork_id, tag) ORDER BY rowid"
+            ).fetchall()
+        return [TagLabel(artwork_id=a, tag=t, label=int(v)) for a, t, v in rows]
+
+    def newest(self) -> NewestRecords:
+        """When the newest decision was made and the newest event stored (for lag gauges)."""
+        with self._answering() as db:
+            decision_at = db.execute("SELECT MAX(created_at) FROM decisions").fetchone()[0]
+            event_at = db.execute(
+                "SELECT received_at FROM events ORDER BY rowid DESC LIMIT 1"
+            ).fetchone()
+        return NewestRecords(decision_at, event_at[0] if event_at else None)
+
+    def ping(self) -> None:
+        """Answer a trivial query; ``ArtifactError`` when the store cannot (e.g. closed)."""
+        with self._answering() as db:
+            db.execute("SELECT 1 FROM schema_version LIMIT 1").fetchone()
+
+    def schema_version(self) -> int:
+        """The layout version this file uses (``artwork.event_schema``)."""
+        with self._lock:
+            return int(self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
     def journal_mode(self) -> str:
         """SQLite's journal mode for this file (``wal``)."""
         with self._lock:
@@ -306,34 +318,16 @@ class EventStore:
 
     def _migrate(self) -> None:
         with self._transaction() as db:
-            has_version = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
-            ).fetchone()
-            if has_version is None:
-                tables = db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
-                if tables:
-                    names = ", ".join(sorted(t[0] for t in tables))
-                    raise ArtifactError(
-                        f"{self.path}: a SQLite file without a schema_version table ({names}); "
-                        "not an event store"
-                    )
-                for statement in _SCHEMA.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
-                db.execute(_TIME_INDEX)
-                db.execute(
-                    "INSERT INTO schema_version VALUES (?, ?)", (SCHEMA_VERSION, time.time())
-                )
-                log.info("created event store %s (schema version %d)", self.path, SCHEMA_VERSION)
-                return
-            row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
-            version = row[0] if row else None
-            if version is None or version > SCHEMA_VERSION:
-                raise ArtifactError(
-                    f"{self.path}: event store schema version {version}, but this code reads "
-                    f"versions up to {SCHEMA_VERSION}; upgrade the code or use another file"
-                )
-            db.execute(_TIME_INDEX)  # files made before the index was part of the schema
+            migrate(db, self.path)
+
+    @contextmanager
+    def _answering(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock for a read whose failure (e.g. a closed store) is an ``ArtifactError``."""
+        with self._lock:
+            try:
+                yield self._db
+            except sqlite3.Error as exc:
+                raise ArtifactError(f"{self.path}: the event store does not answer: {exc}") from exc
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -7,19 +7,24 @@ Two file formats, told apart by their header:
 - human labels: ``artwork_id, tag, label`` with label 0 or 1; only the named tags are known.
 
 Files are applied in order, later ones overriding earlier ones, so a person's judgement can
-correct the machine's truth. Errors name file, line and field.
+correct the machine's truth. Errors name file, line and field. People's labels arrive one
+``TagLabel`` at a time (the service checks them with ``human_labels``, the event store keeps
+them) and are written back out as a human labels file by ``write_human_labels``.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from artwork.errors import InputError, InputErrors
+from models.artifacts import write_atomically
 
 HUMAN_COLUMNS = ("artwork_id", "tag", "label")
 TRUTH_GROUPS = ("objects", "moods", "genres")
@@ -38,6 +43,78 @@ class TagLabels:
     def counts(self) -> dict[str, int]:
         """How many labels are known, and how many of them are positive."""
         return {"known": int(self.known.sum()), "positive": int(self.labels[self.known].sum())}
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagLabel:
+    """A person's judgement that artwork ``artwork_id`` shows (1) or does not show (0) ``tag``."""
+
+    artwork_id: str
+    tag: str
+    label: int
+
+    def __post_init__(self) -> None:
+        for name in ("artwork_id", "tag"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.strip() or value != value.strip():
+                raise InputError(f"expected a non-empty, trimmed string, got {value!r}",
+                                 field=name)  # fmt: skip
+        if isinstance(self.label, bool) or self.label not in (0, 1):
+            raise InputError(f"expected 0 or 1, got {self.label!r}", field="label")
+
+
+def human_labels(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    artwork_ids: Collection[str],
+    tags: Collection[str],
+    max_labels: int | None = None,
+    field_name: str = "labels",
+) -> list[TagLabel]:
+    """Labels from plain mappings, each naming a known artwork and tag; ``InputErrors`` naming
+    ``labels[i].field`` for every bad item, or ``labels`` when there are over ``max_labels``."""
+    if max_labels is not None and len(items) > max_labels:
+        raise InputErrors(
+            [InputError(f"{len(items)} labels, at most {max_labels} per batch", field=field_name)]
+        )
+    labels: list[TagLabel] = []
+    errors: list[InputError] = []
+    for i, item in enumerate(items):
+        try:
+            label = TagLabel(**item)
+        except InputError as exc:
+            errors.append(InputError(exc.reason, field=f"{field_name}[{i}].{exc.field}"))
+            continue
+        except TypeError as exc:  # an unexpected or missing keyword
+            errors.append(InputError(str(exc), field=f"{field_name}[{i}]"))
+            continue
+        if label.artwork_id not in artwork_ids:
+            errors.append(InputError(f"unknown artwork {label.artwork_id!r}",
+                                     field=f"{field_name}[{i}].artwork_id"))  # fmt: skip
+        elif label.tag not in tags:
+            errors.append(InputError(f"unknown tag {label.tag!r}", field=f"{field_name}[{i}].tag"))
+        else:
+            labels.append(label)
+    if errors:
+        raise InputErrors(errors)
+    return labels
+
+
+def human_labels_csv(labels: Iterable[TagLabel]) -> str:
+    """The text of a human labels file (``artwork_id,tag,label``) that ``load_labels`` reads."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HUMAN_COLUMNS)
+    writer.writerows((x.artwork_id, x.tag, x.label) for x in labels)
+    return out.getvalue()
+
+
+def write_human_labels(path: Path | str, labels: Iterable[TagLabel]) -> Path:
+    """Write ``labels`` as a human labels file, atomically; returns the path."""
+    path, text = Path(path), human_labels_csv(labels)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
 
 
 def load_labels(

@@ -34,7 +34,7 @@ from artwork.features import (
 )
 from artwork.interactions import ViewingHistory
 from artwork.records import Decision
-from artwork.selection import Selector
+from artwork.selection import Selector, SelectorDescription
 from models.bandits import Policy
 from models.bandits.base import apply_floor
 
@@ -76,6 +76,14 @@ class PolicySelector(Selector):
     def snapshot(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The context to log: ``context`` plus the feature schema key."""
         return {**context, SCHEMA_KEY: self.features.schema.key}
+
+    def describe(self) -> SelectorDescription:
+        """The policy's name, version, updates learnt from, coldness and feature schema."""
+        return SelectorDescription(
+            name=self.policy.name, serving=self.name, version=self.version,
+            n_updates=self.policy.n_updates, cold=self.cold,
+            feature_schema=self.features.schema.to_dict(),
+        )  # fmt: skip
 
     def distribution(
         self,

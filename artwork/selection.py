@@ -27,7 +27,7 @@ import secrets
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -39,6 +39,20 @@ from artwork.records import Decision, new_decision_id
 from artwork.rows import Row
 
 SEED_BITS = 63  # fits SQLite's signed 64-bit INTEGER and numpy's seed
+
+
+@dataclass(frozen=True)
+class SelectorDescription:
+    """What a selector serves: ``name`` is the policy's registry name (``serving`` says who
+    decides now: the tag prior while the policy is cold), ``n_updates`` the rows it has learnt
+    from, ``feature_schema`` the features it reads (None for selectors without features)."""
+
+    name: str
+    serving: str
+    version: str
+    n_updates: int | None = None
+    cold: bool = False
+    feature_schema: Mapping[str, Any] | None = None
 
 
 class Selector(ABC):
@@ -65,6 +79,10 @@ class Selector(ABC):
     def snapshot(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The context a decision logs (a feature-based selector adds its schema key)."""
         return dict(context)
+
+    def describe(self) -> SelectorDescription:
+        """Name and version (a policy-based selector adds its learning state)."""
+        return SelectorDescription(name=self.name, serving=self.name, version=self.version)
 
     def decide(
         self,
@@ -156,6 +174,8 @@ class SelectionConfig:
     session_gap_s: float = 30 * 60.0
     engagement: tuple[str, ...] = ("click", "play", "complete", "like")
     default_device: str = "web"
+    # viewer id -> the viewer's usual (device, hour), used when a request gives none
+    usual_context: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
 
 class SelectionPipeline:
@@ -245,11 +265,14 @@ class SelectionPipeline:
     def _base_context(
         self, user_id: str, context: Mapping[str, Any], session_id: str | None, now: float
     ) -> dict[str, Any]:
-        """``context`` with device and hour filled in (what the features will use) and the
-        session: the client's, else the one of the viewer's recent decisions, else a new one."""
-        device = context.get("device") or self.config.default_device
-        hour = context.get("hour")
-        hour = time.gmtime(now).tm_hour if hour is None else hour
+        """``context`` with device and hour filled in (the viewer's usual ones, else the
+        default device and the UTC hour: what the features will use) and the session: the
+        client's, else the one of the viewer's recent decisions, else a new one."""
+        usual_device, usual_hour = self.config.usual_context.get(
+            user_id, (self.config.default_device, time.gmtime(now).tm_hour)
+        )
+        device = context.get("device") or usual_device
+        hour = usual_hour if context.get("hour") is None else context["hour"]
         if session_id is None:
             last = self.store.last_decision(user_id)
             recent = last is not None and now - last.created_at <= self.config.session_gap_s

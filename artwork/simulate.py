@@ -5,10 +5,14 @@ Each round, from a world stream seeded by ``seed``: a viewer drawn uniformly; th
 as a home page would show it, P(title) ∝ exp(genre_match / ``title_temperature``); and a random
 subset of ``candidates_min``–``candidates_max`` of its images (all of them when it has fewer).
 The policy chooses from the features (``artwork.features``) with a per-round seed from a second
-stream; a third stream draws the click ~ Bernoulli(P(click)) and, after a click, the quality
-play ~ Bernoulli(P(quality play | click)) from the world's ``ResponseModel``. The reward is the
-quality play (or the click, ``reward="click"``); the policy learns from a ``FeedbackBatch`` of
-the rows since its last update every ``batch_size`` rounds, late as in production.
+stream; a third stream draws two uniforms per round, which the world's ``ResponseModel`` turns
+into the click ~ Bernoulli(P(click)), after a click the quality play ~ Bernoulli(P(quality play
+| click)), and the minutes watched (``Response.outcome``). Every ``batch_size`` rounds the policy
+learns from a ``FeedbackBatch`` of the rows since its last update (late, as in production), the
+reward coded by ``reward``: ``quality_play`` (1 for a quality play, else 0; the default),
+``quality_play_pm`` (0 for a quality play, else −1), ``watch_minutes`` (minutes watched scaled to
+[0, 1]) or ``click``. Only what the policy learns from depends on the coding: each round's
+uniforms, and what is reported (quality plays, CTR, expected quality-play rates), do not.
 
 Because the three streams are separate, every policy run with one seed meets the same viewers,
 titles and candidates, which makes policies comparable on few rounds. Per round the trace keeps
@@ -16,25 +20,24 @@ the expected quality-play rate P(click)·P(play | click) of the chosen image, of
 candidate (the oracle) and the mean over candidates (uniform random): expectations, so curves
 and regret carry no coin-flip noise.
 
-A second mode (``movielens_viewers``) replaces the demo viewers by MovieLens users, their genre
-tastes taken from their ratings, in the same catalog and under the same response model.
+A second mode (``artwork.simulate_movielens``) replaces the demo viewers by MovieLens users,
+their genre tastes taken from their ratings, in the same catalog and under the same response
+model.
 """
 
 from __future__ import annotations
 
-import csv
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from artwork.catalog import ArtworkCandidate, Catalog, Title
-from artwork.demo.response import DEVICES, ResponseModel
-from artwork.demo.viewers import plan_viewers
-from artwork.demo.world import DemoWorld, WorldPlan, load_world, simulate_history
+from artwork.demo.response import DEVICES, Outcome, ResponseModel
+from artwork.demo.world import DemoWorld, WorldPlan, load_world
 from artwork.errors import InputError
 from artwork.features import FeatureBuilder, quality_from_table, tags_from_table, tags_from_truth
 from artwork.interactions import ViewingHistory
@@ -47,7 +50,13 @@ from artwork.simulate_report import (
 )
 from models.bandits import FeedbackBatch, Policy, make_policy
 
-REWARDS = ("quality_play", "click")
+# reward coding → (the reward a policy learns from an outcome, the FeedbackBatch reward_range)
+REWARDS: dict[str, tuple[Callable[[Outcome], float], tuple[float, float]]] = {
+    "quality_play": (lambda o: float(o.quality_play), (0.0, 1.0)),
+    "quality_play_pm": (lambda o: float(o.quality_play) - 1.0, (-1.0, 0.0)),
+    "watch_minutes": (lambda o: o.watched, (0.0, 1.0)),
+    "click": (lambda o: float(o.clicked), (0.0, 1.0)),
+}
 SEED_BITS = 63
 
 
@@ -91,79 +100,6 @@ def catalog_of(titles: list[Title], artwork: list[ArtworkCandidate]) -> Catalog:
     )
 
 
-def movielens_viewers(world: SimWorld, folder: Path | str, seed: int = 0) -> SimWorld:
-    """``world`` with its viewers replaced by the users of a MovieLens folder (``movies.csv``,
-    ``ratings.csv``). User u's taste for genre g is the column-standardised score
-
-        s_ug = Σ_{m∈g} (r_um − r̄_u) / (n_ug + 3) + ½·log((n_ug + 1) / (n_u·p_g + 1))
-
-    (how much better than their average they rate the genre, and how much more often they rate
-    it than its share p_g of all ratings), mapped onto the mean and spread of the world's own
-    genre tastes. Devices, hours, tag tastes (from genre tastes plus a personal twist) and past
-    viewing of the demo titles are drawn from ``seed`` as the demo world draws them; a viewer's
-    cluster is their favourite genre."""
-    folder, genres = Path(folder), world.response.genres
-    movie: dict[str, int] = {}
-    movie_genres = []
-    for row in _csv_rows(folder / "movies.csv", ("movieId", "genres")):
-        movie[row["movieId"]] = len(movie_genres)
-        movie_genres.append([g in row["genres"].split("|") for g in genres])
-    users: dict[str, int] = {}
-    rows, movies, ratings = [], [], []
-    for n, row in enumerate(_csv_rows(folder / "ratings.csv", ("userId", "movieId", "rating")), 2):
-        try:
-            movies.append(movie[row["movieId"]])
-            ratings.append(float(row["rating"]))
-        except (KeyError, ValueError):
-            bad = "movieId" if row["movieId"] not in movie else "rating"
-            message = f"bad value {row[bad]!r}"
-            raise InputError(message, file="ratings.csv", line=n, field=bad) from None
-        rows.append(users.setdefault(row["userId"], len(users)))
-    if not users:
-        raise InputError("no ratings", file=str(folder / "ratings.csv"))
-    u, m, r = np.array(rows), np.array(movies), np.array(ratings)
-    n_u = np.bincount(u).astype(float)
-    deviation = r - (np.bincount(u, weights=r) / n_u)[u]
-    in_genre = np.array(movie_genres, dtype=float)[m]  # (ratings, genres)
-    sums = np.stack(
-        [np.bincount(u, deviation * in_genre[:, j], len(users)) for j in range(len(genres))], 1
-    )
-    counts = np.stack([np.bincount(u, in_genre[:, j], len(users)) for j in range(len(genres))], 1)
-    share = in_genre.mean(axis=0)
-    score = sums / (counts + 3.0) + 0.5 * np.log((counts + 1.0) / (n_u[:, None] * share + 1.0))
-    z = (score - score.mean(axis=0)) / np.maximum(score.std(axis=0), 1e-9)
-    taste = world.response.genre_taste
-    genre_taste = taste.mean() + taste.std() * z
-
-    rng = np.random.default_rng(seed)
-    profile = world.response.genre_profile
-    drawn = plan_viewers(len(users), genres, profile, rng)
-    from_genres = genre_taste @ (profile - profile.mean(axis=0))
-    from_genres /= from_genres.std() + 1e-9
-    response = replace(
-        world.response,
-        viewer_ids=tuple(f"ml{user}" for user in users),
-        viewer_device=drawn.device,
-        viewer_hour=drawn.hour,
-        viewer_cluster=genre_taste.argmax(axis=1),
-        genre_taste=np.round(genre_taste, 4),
-        tag_taste=np.round(0.8 * from_genres + rng.normal(0.0, 0.6, from_genres.shape), 4),
-    )
-    history = ViewingHistory(simulate_history(response, rng))
-    return SimWorld(world.catalog, history, response, world.truth_tags)
-
-
-def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[dict[str, str]]:
-    if not path.is_file():
-        raise InputError("not found (is this a MovieLens folder?)", file=str(path))
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in columns if c not in (reader.fieldnames or ())]
-        if missing:
-            raise InputError(f"missing columns {missing}", file=path.name, line=1)
-        yield from reader
-
-
 @dataclass(frozen=True)
 class SimulationConfig:
     """One simulation run (see the module docstring); checked once, here."""
@@ -186,7 +122,7 @@ class SimulationConfig:
             ("candidates_min", self.candidates_min >= 1, "must be at least 1"),
             ("candidates_max", self.candidates_max >= self.candidates_min,
              "must be at least candidates_min"),
-            ("reward", self.reward in REWARDS, f"must be one of {REWARDS}"),
+            ("reward", self.reward in REWARDS, f"must be one of {tuple(REWARDS)}"),
             ("batch_size", self.batch_size >= 1, "must be at least 1"),
             ("other_device", 0.0 <= self.other_device <= 1.0, "must be in [0, 1]"),
             ("hour_jitter", 0 <= self.hour_jitter <= 12, "must be in 0..12"),
@@ -224,6 +160,7 @@ def run_simulation(
     clicks_by_art = np.zeros(len(model.artwork_ids), dtype=np.int64)
     plays_by_art = np.zeros(len(model.artwork_ids), dtype=np.int64)
     pending: list[tuple[np.ndarray, np.ndarray, float, float, str]] = []
+    coded_reward, reward_range = REWARDS[config.reward]
     policy_s = 0.0
     started = time.perf_counter()
     for r in range(n):
@@ -238,18 +175,17 @@ def run_simulation(
         response = model.respond(viewer_id, ids, device, hour)
         quality = response.quality_play
         i = choice.index
-        u_click, u_play = outcome_rng.random(2)
-        clicks[r] = clicked = u_click < response.click[i]
-        plays[r] = played = clicked and u_play < response.play_given_click[i]
+        outcome = response.outcome(i, *outcome_rng.random(2))
+        clicks[r], plays[r] = outcome.clicked, outcome.quality_play
         chosen[r], oracle[r], uniform[r] = quality[i], quality.max(), quality.mean()
-        clicks_by_art[rows[i]] += clicked
-        plays_by_art[rows[i]] += played
+        clicks_by_art[rows[i]] += outcome.clicked
+        plays_by_art[rows[i]] += outcome.quality_play
 
-        reward = float(played if config.reward == "quality_play" else clicked)
+        reward = coded_reward(outcome)
         pending.append((context, arms[i], reward, choice.propensity, ids[i]))
         if len(pending) >= config.batch_size or r == n - 1:
             tick = time.perf_counter()
-            policy.update(_batch(pending))
+            policy.update(_batch(pending, reward_range))
             policy_s += time.perf_counter() - tick
             pending.clear()
     wall_s = time.perf_counter() - started
@@ -364,10 +300,18 @@ class _RoundSampler:
         return model.viewer_ids[v], device, hour, model.title_ids[self.title_rows[t]], ids, rows
 
 
-def _batch(rows: list[tuple[np.ndarray, np.ndarray, float, float, str]]) -> FeedbackBatch:
+def _batch(
+    rows: list[tuple[np.ndarray, np.ndarray, float, float, str]],
+    reward_range: tuple[float, float],
+) -> FeedbackBatch:
     contexts, arms, rewards, propensities, ids = zip(*rows, strict=True)
     return FeedbackBatch(
-        np.stack(contexts), np.stack(arms), np.array(rewards), np.array(propensities), ids
+        np.stack(contexts),
+        np.stack(arms),
+        np.array(rewards),
+        np.array(propensities),
+        ids,
+        reward_range=reward_range,
     )
 
 
@@ -386,6 +330,7 @@ def simulate_command(
     reward, batch_size, policy_config, ...), with features from the tag store ``tags`` when
     given (else the world's truth tags), with MovieLens users as viewers when ``movielens`` names
     a ml-latest-small folder; write the learning curve to ``out`` when given."""
+    from artwork.simulate_movielens import movielens_viewers
     from artwork.tag_store import read_tags
 
     sim_world = SimWorld.from_demo(load_world(world))

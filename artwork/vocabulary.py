@@ -58,6 +58,11 @@ class Vocabulary:
     def moods(self) -> tuple[str, ...]:
         return self.groups["moods"].tags
 
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """Every tag, group by group."""
+        return tuple(t for group in self.groups.values() for t in group.tags)
+
     def group_of(self, tag: str) -> str:
         """The group a tag belongs to; raises ``KeyError`` for an unknown tag."""
         for group in self.groups.values():

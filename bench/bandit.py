@@ -1,6 +1,7 @@
 """Our bandit policies against Vowpal Wabbit and MABWiser on the simulator (issue 5, Measure).
 
     python -m bench.bandit [--rounds 50000] [--seeds 5] [--policies NAME ...] [--quick]
+                           [--recoding-rounds N] [--recoding-seeds N]
 
 Contenders: every registered policy with its defaults, VW ``cb_explore_adf`` with ``--squarecb``,
 ``--epsilon 0.05`` and ``--cover 4``, and MABWiser LinUCB and LinTS (``bench/bandit_adapters.py``
@@ -14,13 +15,16 @@ Per contender, mean ± 95% t-interval over seeds: the share of the oracle, Σ ch
 the expected quality-play rates, over all rounds and over the last 10,000 (the last 20% of a
 shorter run); the expected rate over uniform random's; the realised quality-play rate and CTR;
 regret Σ (oracle − chosen); decisions+updates per second of policy time and rounds per second
-of the whole loop; the 99th percentile of one decision's latency. Writes
-``bench/results/bandit.json`` and the seed-averaged learning curves ``bandit_curves.png``.
+of the whole loop; the 99th percentile of one decision's latency. Then the reward recoding
+(``bench/bandit_recoding.py``): our best policy and VW SquareCB rerun the same seeds (by default
+the main run's rounds and seeds) learning from 0/1, −1/0 and minutes-watched rewards, each scored
+by its share of the oracle's quality plays. Writes ``bench/results/bandit.json`` and the
+seed-averaged learning curves ``bandit_curves.png``.
 
 Targets, for our best policy by mean share of the oracle (issue 5): at least the best VW's and
 every peer's share on the mean, and no more than 1 point of share behind any peer on any seed;
 ≥ 95% of the oracle over the last 10,000 rounds; faster than MABWiser; ≥ 5,000
-decisions+updates/s; decision p99 < 0.5 ms. The issue's reward-recoding target is not measured.
+decisions+updates/s; decision p99 < 0.5 ms; recoding the reward moves its share by ≤ 1 point.
 """
 
 from __future__ import annotations
@@ -31,29 +35,37 @@ import itertools
 import logging
 import math
 import sys
-import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
-from tqdm import tqdm
 
-from artwork.demo.world import WorldSpec, build_world, load_world
-from artwork.features import FeatureBuilder
-from artwork.simulate import SimulationConfig, SimWorld, run_simulation
+from artwork.simulate import SimulationConfig
 from artwork.simulate_report import moving_average
-from bench.bandit_adapters import MABWISER_POLICIES, PEERS, VW_EXPLORATION, make_peer, peer_library
+from bench.bandit_adapters import MABWISER_POLICIES, PEERS, VW_EXPLORATION, peer_library
+from bench.bandit_recoding import (
+    print_recoding_table,
+    recoded_contenders,
+    recoding_target,
+    run_recodings,
+    summarise_recodings,
+)
+from bench.bandit_runs import (
+    LOG,
+    Run,
+    Stats,
+    last_rounds,
+    load_sim_world,
+    run_all,
+    stats_metrics,
+    summarise_runs,
+)
 from bench.report import RESULTS, Target, write_result
 from models.artifacts import write_atomically
-from models.bandits import Choice, Policy, available_policies, make_policy
+from models.bandits import available_policies
 
-LOG = logging.getLogger("bench.bandit")
-WORK = Path(".cache/bench/bandit")
-WORLD = WorldSpec(seed=7)
 ROUNDS, SEEDS, BATCH_SIZE = 50_000, 5, 50
 QUICK_ROUNDS, QUICK_SEEDS = 3_000, 2
-LAST_ROUNDS = 10_000
 LABEL = 22  # the table's first column
 CURVES = RESULTS / "bandit_curves.png"
 # metric: (column title, format); the table shows them in this order
@@ -70,117 +82,7 @@ COLUMNS = {
 }
 
 
-class DecisionTimer:
-    """Stands in for ``policy`` (attributes pass through) and times each ``choose`` call."""
-
-    def __init__(self, policy: Policy) -> None:
-        self.policy = policy
-        self.seconds: list[float] = []
-
-    def __getattr__(self, name: str):
-        return getattr(self.policy, name)
-
-    def choose(self, *args, **kwargs) -> Choice:
-        tick = time.perf_counter()
-        choice = self.policy.choose(*args, **kwargs)
-        self.seconds.append(time.perf_counter() - tick)
-        return choice
-
-
-@dataclass(frozen=True)
-class Run:
-    """One contender on one seed: its numbers and its per-round expected quality-play rates."""
-
-    metrics: dict[str, float]
-    chosen: np.ndarray
-    oracle: np.ndarray
-
-
-def load_sim_world(folder: Path | None) -> SimWorld:
-    """The demo world in ``folder``; by default WORLD's, built into WORK on first use."""
-    if folder is None:
-        folder = WORK / f"world-{WORLD.seed}"
-        if not (folder / "world.json").is_file():
-            LOG.info("building the demo world (seed %d) into %s", WORLD.seed, folder)
-            build_world(folder, WORLD, force=True)
-    return SimWorld.from_demo(load_world(folder))
-
-
-def make_contender(name: str, features: FeatureBuilder, seed: int) -> Policy:
-    """Our policy ``name`` with its defaults, or the peer ``name`` seeded with ``seed``."""
-    if name in PEERS:
-        return make_peer(name, features.d_ctx, features.d_arm, seed)
-    return make_policy(name, features.d_ctx, features.d_arm)
-
-
-def last_rounds(rounds: int) -> int:
-    """How many final rounds the "last" share covers: 10,000, or 20% of a shorter run."""
-    return min(LAST_ROUNDS, max(1, rounds // 5))
-
-
-def run_contender(
-    world: SimWorld, features: FeatureBuilder, name: str, config: SimulationConfig
-) -> Run:
-    """Simulate contender ``name`` for ``config``'s rounds and seed."""
-    timer = DecisionTimer(make_contender(name, features, config.seed))
-    # duck-typed: the simulator reads the policy's dims and name and calls choose and update
-    result = run_simulation(world, config, features=features, policy=timer)  # type: ignore
-    s, trace = result.summary, result.trace
-    last = slice(-last_rounds(s.rounds), None)
-    metrics = {
-        "share": s.expected_rate / s.oracle_rate,
-        "share_last": trace.chosen[last].sum() / trace.oracle[last].sum(),
-        "vs_uniform": s.expected_rate / s.uniform_rate,
-        "quality_play_rate": s.quality_play_rate,
-        "expected_rate": s.expected_rate,
-        "ctr": s.ctr,
-        "regret": s.regret,
-        "decisions_per_s": s.decisions_per_s,
-        "rounds_per_s": s.rounds_per_s,
-        "p50_ms": 1e3 * float(np.percentile(timer.seconds, 50)),
-        "p99_ms": 1e3 * float(np.percentile(timer.seconds, 99)),
-    }
-    return Run(metrics, trace.chosen, trace.oracle)
-
-
-def run_all(
-    world: SimWorld, names: list[str], config: SimulationConfig, seeds: int
-) -> dict[str, list[Run]]:
-    """Every contender on seeds 0..seeds−1 (seed-major, so load drifts hit all alike)."""
-    features = FeatureBuilder(world.catalog, world.history, world.truth_tags)
-    runs: dict[str, list[Run]] = {name: [] for name in names}
-    with tqdm(total=len(names) * seeds, desc="bench.bandit", unit="run") as bar:
-        for seed in range(seeds):
-            reference = None  # the first contender's oracle trace: every other must equal it
-            for name in names:
-                bar.set_postfix_str(f"{name}, seed {seed}")
-                run = run_contender(world, features, name, replace(config, seed=seed))
-                reference = run.oracle if reference is None else reference
-                if not np.array_equal(run.oracle, reference):
-                    raise RuntimeError(f"{name} met other rounds than {names[0]} on seed {seed}")
-                runs[name].append(run)
-                bar.update()
-    return runs
-
-
-def seed_stats(values: list[float]) -> tuple[float, float, float]:
-    """(mean, standard deviation, half-width of the 95% t-interval of the mean) over seeds."""
-    n = len(values)
-    if n < 2:
-        return float(values[0]), math.nan, math.nan
-    std = float(np.std(values, ddof=1))
-    return float(np.mean(values)), std, float(stats.t.ppf(0.975, n - 1)) * std / math.sqrt(n)
-
-
-def summarise_runs(runs: dict[str, list[Run]]) -> dict[str, dict[str, tuple[float, float, float]]]:
-    """contender → metric → ``seed_stats``."""
-    return {
-        name: {key: seed_stats([r.metrics[key] for r in seeded]) for key in seeded[0].metrics}
-        for name, seeded in runs.items()
-    }
-
-
-def print_table(summary: dict[str, dict[str, tuple[float, float, float]]], last: int) -> None:
+def print_table(summary: dict[str, dict[str, Stats]], last: int) -> None:
     """One row per contender, best share of the oracle first; our policies unmarked."""
     titles = {**{k: title for k, (title, _) in COLUMNS.items()}, "share_last": f"last {last:,}"}
     print(f"{'contender':<{LABEL}} " + " ".join(f"{titles[k]:>{_width(k)}}" for k in COLUMNS))
@@ -196,19 +98,22 @@ def _width(key: str) -> int:
     return max(len(COLUMNS[key][0]), len(COLUMNS[key][1].format(0.0)), 13 if key == "share" else 0)
 
 
-def bench_targets(
-    summary: dict[str, dict[str, tuple[float, float, float]]], runs: dict[str, list[Run]]
-) -> list[Target]:
-    """Issue 5's targets for our best policy against the peers that ran (see the module doc)."""
+def best_policy(summary: dict[str, dict[str, Stats]]) -> str | None:
+    """Our policy with the highest mean share of the oracle; None when none of ours ran."""
     ours = [n for n in summary if n not in PEERS]
-    peers = [n for n in summary if n in PEERS]
-    if not ours:
+    return max(ours, key=lambda n: summary[n]["share"][0]) if ours else None
+
+
+def bench_targets(summary: dict[str, dict[str, Stats]], runs: dict[str, list[Run]]) -> list[Target]:
+    """Issue 5's targets for our best policy against the peers that ran (see the module doc)."""
+    best = best_policy(summary)
+    if best is None:
         return []
+    peers = [n for n in summary if n in PEERS]
 
     def mean(name: str, key: str = "share") -> float:
         return summary[name][key][0]
 
-    best = max(ours, key=mean)
     last = last_rounds(runs[best][0].chosen.size)
     found = [
         Target(f"{best}_share_of_oracle_last_{last}", mean(best, "share_last"), ">=", 0.95),
@@ -300,21 +205,32 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(1)  # one core, as the issue measures; more threads only contend here
     config = SimulationConfig(rounds=rounds, batch_size=args.batch_size)
+    world = load_sim_world(args.world)
     with threadpool_limits(limits=1):
-        runs = run_all(load_sim_world(args.world), names, config, seeds)
-    summary = summarise_runs(runs)
-    print(f"\n{rounds:,} rounds × {seeds} seeds, batches of {args.batch_size}; "
-          f"means over seeds (share ± half-width of its 95% t-interval)")  # fmt: skip
-    print_table(summary, last_rounds(rounds))
-    metrics: dict[str, float] = {"rounds": rounds, "seeds": seeds, "batch_size": args.batch_size}
-    for name, row in summary.items():
-        for key, (mean, std, _) in row.items():
-            metrics.update({f"{name}.{key}": mean, f"{name}.{key}_std": std})
-        metrics[f"{name}.share_ci95"] = row["share"][2]
+        runs = run_all(world, names, config, seeds)
+        summary = summarise_runs(runs)
+        print(f"\n{rounds:,} rounds × {seeds} seeds, batches of {args.batch_size}; "
+              f"means over seeds (share ± half-width of its 95% t-interval)")  # fmt: skip
+        print_table(summary, last_rounds(rounds))
+        metrics = {"rounds": rounds, "seeds": seeds, "batch_size": args.batch_size}
+        metrics |= stats_metrics(summary)
+        metrics |= {f"{name}.share_ci95": row["share"][2] for name, row in summary.items()}
+        targets = bench_targets(summary, runs)
+        best = best_policy(summary)
+        recoding_seeds = seeds if args.recoding_seeds is None else args.recoding_seeds
+        if best is not None and recoding_seeds > 0:
+            recoding = replace(config, rounds=args.recoding_rounds or rounds)
+            contenders = recoded_contenders(best, names)
+            recodings = run_recodings(world, contenders, recoding, recoding_seeds)
+            recoded = summarise_recodings(recodings)
+            print_recoding_table(recoded, recoding.rounds, recoding_seeds)
+            metrics |= {"recoding.rounds": recoding.rounds, "recoding.seeds": recoding_seeds}
+            metrics |= stats_metrics(recoded, "recoding.")
+            targets.append(recoding_target(recoded, best))
     metrics = {k: v for k, v in metrics.items() if not math.isnan(v)}  # one seed: no spread
     plot_curves(runs, CURVES, window=max(50, rounds // 50))
     command = " ".join(["python -m bench.bandit", *(sys.argv[1:] if argv is None else argv)])
-    write_result("bandit", command, metrics, bench_targets(summary, runs))
+    write_result("bandit", command, metrics, targets)
     return 0
 
 
@@ -327,6 +243,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--world", type=Path, help="a demo world folder (default: built)")
     quick = f"{QUICK_ROUNDS:,} rounds × {QUICK_SEEDS} seeds unless given"
     parser.add_argument("--quick", action="store_true", help=quick)
+    recoding = "per reward-recoding run (the main run's)"
+    parser.add_argument("--recoding-rounds", type=int, help=f"rounds {recoding}")
+    parser.add_argument("--recoding-seeds", type=int, help=f"seeds {recoding}; 0: no recoding")
     return parser
 
 

@@ -66,11 +66,10 @@ from models.ope import (
     DirectMethod,
     DoublyRobust,
     Interval,
-    LoggedBandit,
     OffPolicyEstimator,
     SelfNormalizedDR,
 )
-from training.evaluate import ALPHA, Rounds, cross_fitted_reward_hat, ridge_fit
+from training.evaluate import ALPHA, Rounds, logged_bandit, ridge_fit
 
 LOG = logging.getLogger("bench.ope_coverage")
 ESTIMATORS: dict[str, OffPolicyEstimator] = {
@@ -211,14 +210,7 @@ def repeat_intervals(
     rounds: Rounds, config: CoverageConfig, seed: int
 ) -> tuple[dict[str, Interval], float]:
     """Every estimator's 95% interval on one log (q̂ cross-fitted with ``seed``), and its ESS."""
-    data = LoggedBandit(
-        rewards=rounds.rewards,
-        logged_propensity=rounds.logged_propensity,
-        target_distribution=rounds.target_distribution,
-        reward_hat=cross_fitted_reward_hat(rounds, seed),
-        action_index=rounds.action_index,
-        candidate_mask=rounds.mask,
-    )
+    data = logged_bandit(rounds, seed)
     found = {
         name: estimator.interval(data, ALPHA, config.n_bootstrap, seed)
         for name, estimator in ESTIMATORS.items()

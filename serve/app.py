@@ -1,9 +1,8 @@
-"""The FastAPI app factory: lifespan-loaded state, routes, limits and the one error mapping."""
+"""The FastAPI app factory: lifespan-loaded state, routes, limits, telemetry and the one error
+mapping."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -18,10 +17,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from artwork import __version__
 from artwork.errors import ArtworkError, InputError, InputErrors, NotFoundError
-from serve.routes import events, home, images, page
+from serve.metrics import ServiceMetrics
+from serve.reload import ReloadError, ServiceRunner
+from serve.routes import admin, events, home, images, labels, ops, page
 from serve.schemas import ErrorItem, ErrorResponse
 from serve.settings import Settings
 from serve.state import ServiceState
+from serve.telemetry import RequestTelemetry, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -37,40 +39,45 @@ def create_app(settings: Settings, service: ServiceState | None = None) -> FastA
         nonlocal service
         # A preloaded state serves the first start only; a restart loads afresh.
         state, service = service or ServiceState.load(settings), None
-        app.state.service = state
-        learning = None
-        if state.learning is not None:
-            learning = asyncio.create_task(state.learning.run(settings.learn_every_s))
+        await runner.start(state)
         try:
             yield
         finally:
-            if learning is not None:
-                learning.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await learning
-            state.close()
+            await runner.stop()
 
     app = FastAPI(title="Artwork selector", version=__version__, lifespan=lifespan)
+    metrics = ServiceMetrics(lambda: getattr(app.state, "service", None))
+    runner = ServiceRunner(app, settings, metrics)
+    app.state.metrics, app.state.runner = metrics, runner
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    # Added last, so outermost: it times and logs every answer, a 413 from BodyLimit included.
+    app.add_middleware(RequestTelemetry, metrics=metrics)
     app.add_exception_handler(ArtworkError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    for module in (home, events, images, page):
+    for module in (home, events, labels, images, admin, ops, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app
 
 
 def run(settings: Settings) -> None:
-    """Serve ``settings`` with uvicorn until interrupted; a bad world raises before serving."""
+    """Serve ``settings`` with uvicorn until interrupted; a bad world raises before serving.
+
+    Log lines are JSON objects (``log_format``); the app writes its own access line per
+    request, so uvicorn's is off.
+    """
+    configure_logging(settings.log_format)
     app = create_app(settings, ServiceState.load(settings))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
 # --- errors: the one place domain exceptions become status codes ------------------------------
 
 
 def _domain_error(request: Request, exc: ArtworkError) -> JSONResponse:
+    if isinstance(exc, ReloadError):  # an admin asked: the reason is theirs to read
+        return _error(500, str(exc))
     if isinstance(exc, InputErrors):
         return _error(422, str(exc), [_item(e) for e in exc.errors])
     if isinstance(exc, InputError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 
@@ -36,15 +37,21 @@ class LearningLoop:
     ) -> None:
         self.learner, self.pipeline, self.make_selector = learner, pipeline, make_selector
         self.last_report: LearnReport | None = None
+        self.last_step_at: float | None = None  # when the last step that succeeded ended
+        self._stepping = threading.Lock()  # the learner takes one call at a time
 
     def step(self, now: float) -> LearnReport | None:
         """One learning step and, when it saved a new version, the swap; None when it failed."""
+        with self._stepping:
+            return self._step(now)
+
+    def _step(self, now: float) -> LearnReport | None:
         try:
             report = self.learner.step(now)
         except (ArtworkError, ModelError) as exc:
             log.error("online learning step failed; the policy is unchanged: %s", exc)
             return None
-        self.last_report = report
+        self.last_report, self.last_step_at = report, time.time()
         for message in report.rejected:
             log.warning("decision left out of learning: %s", message)
         if report.checkpoint is not None:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from artwork.catalog import Catalog
 from artwork.records import EVENT_TYPES, MAX_EVENT_ID_LENGTH, Decision
 from artwork.rows import Row
+
+if TYPE_CHECKING:
+    from serve.state import ServiceState
 
 
 class ArtworkOut(BaseModel):
@@ -114,6 +118,113 @@ class EventsRequest(BaseModel):
 class EventsAccepted(BaseModel):
     accepted: int = Field(description="events stored by this request")
     duplicates: int = Field(description="events whose event_id was already stored")
+
+
+class LabelIn(BaseModel):
+    """A person's judgement of one tag on one artwork."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    artwork_id: str = Field(max_length=128)
+    tag: str = Field(max_length=64, description="a tag of the vocabulary (objects, moods, genres)")
+    label: Annotated[int, Field(strict=True, ge=0, le=1, description="1: shows it, 0: does not")]
+
+
+class LabelsRequest(BaseModel):
+    """``POST /v1/labels``: a batch stored all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[LabelIn]
+
+
+class LabelsAccepted(BaseModel):
+    accepted: int = Field(description="labels stored by this request")
+
+
+class PolicyOut(BaseModel):
+    """The serving policy; ``serving`` is who decides now (``tag_prior`` while it is cold)."""
+
+    name: str
+    serving: str
+    version: str
+    n_updates: int | None = Field(description="feedback rows learnt from (None: no model)")
+    cold: bool
+    feature_schema: dict[str, Any] | None
+    source: str = Field(description="learner, policy_dir, fresh or uniform")
+    offline_estimates: dict[str, Any] | None = Field(
+        description="off-policy estimates from the saved policy's card, when it has them"
+    )
+
+
+class LastStepOut(BaseModel):
+    at: float = Field(description="when it ended, Unix seconds")
+    trained: int
+    default_rewards: int
+    mean_reward: float | None
+    late_events: int
+    after_training: int
+    rejected: int
+    backlog: bool
+
+
+class LearnerOut(BaseModel):
+    """The online learner's committed state and its last step."""
+
+    checkpoint: str
+    watermark: tuple[float, str] | None = Field(description="last decision learnt: (time, id)")
+    event_position: int
+    trained: int
+    rejected: int
+    late_events: int
+    after_training: int
+    every_s: float
+    last_step: LastStepOut | None
+
+
+class PoliciesResponse(BaseModel):
+    """``GET /v1/policies`` (and a reload's answer): what is served, and how it learns."""
+
+    policy: PolicyOut
+    learning: LearnerOut | None
+    loaded_at: float = Field(description="when this state was loaded, Unix seconds")
+
+    @classmethod
+    def build(cls, state: ServiceState) -> PoliciesResponse:
+        selector = state.selection.selector.describe()
+        policy = PolicyOut(
+            name=selector.name, serving=selector.serving, version=selector.version,
+            n_updates=selector.n_updates, cold=selector.cold,
+            feature_schema=dict(selector.feature_schema) if selector.feature_schema else None,
+            source=state.policy_source, offline_estimates=state.offline_estimates(),
+        )  # fmt: skip
+        return cls(policy=policy, learning=_learner(state), loaded_at=state.loaded_at)
+
+
+def _learner(state: ServiceState) -> LearnerOut | None:
+    loop = state.learning
+    if loop is None:
+        return None
+    learner, report = loop.learner.state, loop.last_report
+    last = None
+    if report is not None and loop.last_step_at is not None:
+        last = LastStepOut(
+            at=loop.last_step_at, trained=report.trained, default_rewards=report.default_rewards,
+            mean_reward=report.mean_reward, late_events=report.late_events,
+            after_training=report.after_training, rejected=len(report.rejected),
+            backlog=report.backlog,
+        )  # fmt: skip
+    return LearnerOut(
+        checkpoint=loop.learner.policy_folder.name, watermark=learner.watermark,
+        event_position=learner.event_position, trained=learner.trained,
+        rejected=learner.rejected, late_events=learner.late_events,
+        after_training=learner.after_training, every_s=state.settings.learn_every_s,
+        last_step=last,
+    )  # fmt: skip
+
+
+class StatusOut(BaseModel):
+    status: str
 
 
 class ViewersResponse(BaseModel):

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_TOKEN_LENGTH = 16
 
 
 class Settings(BaseSettings):
-    """Where the world and the event log are, how to listen, and request limits.
+    """Where the world and the event log are, how to listen, request limits and access.
 
     ``db`` defaults to ``<world>/events.db``: the log sits beside the catalog and history it
     refers to, so one folder holds one experiment. Point it elsewhere when the world folder is
     read-only or shared.
+
+    Access: with ``api_token`` set, writes (events, labels) and admin endpoints (reload, the
+    labels export) need ``Authorization: Bearer <token>``. Without one (the local demo), writes
+    are open and admin endpoints are refused (403) unless ``admin_open`` is set.
     """
 
     model_config = SettingsConfigDict(env_prefix="ARTWORK_")
@@ -49,7 +56,26 @@ class Settings(BaseSettings):
     learner_dir: Path | None = Field(
         None, description="online learner state; default <db folder>/learner"
     )
-    max_body_bytes: int = Field(1_000_000, ge=1024)
+    max_labels_per_request: int = Field(500, ge=1, description="tag labels per POST /v1/labels")
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies: 413")
+    api_token: SecretStr | None = Field(
+        None,
+        description="bearer token for writes and admin endpoints (at least 16 characters); "
+        "unset: writes are open and admin endpoints closed unless admin_open",
+    )
+    admin_open: bool = Field(
+        False, description="without api_token, open the admin endpoints to anyone (local demo)"
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json", description="`artwork serve`'s log lines: one JSON object each, or plain text"
+    )
+
+    @field_validator("api_token")
+    @classmethod
+    def _long_enough(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters")
+        return token
 
     @model_validator(mode="after")
     def _default_db(self) -> Settings:

@@ -1,15 +1,17 @@
-"""What the service loads once at start-up (catalog, history, event store, selection)."""
+"""What the service loads at start-up and on each reload (catalog, history, selection)."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 
 from artwork.catalog import Catalog, load_catalog
+from artwork.demo.viewers import read_viewer_profiles
 from artwork.errors import ArtifactError
 from artwork.event_store import EventStore
 from artwork.interactions import ViewingHistory, load_history
@@ -17,13 +19,16 @@ from artwork.learning import OnlineLearner
 from artwork.policy_selection import PolicySelector, catalog_features
 from artwork.rewards import RewardPolicy
 from artwork.selection import SelectionConfig, SelectionPipeline, UniformSelector
-from models.bandits import Policy, load_policy, make_policy
+from artwork.vocabulary import default_vocabulary
+from models.bandits import Policy, PolicyError, load_policy, make_policy
+from models.bandits.base import read_card
 from serve.learning import LearningLoop
 from serve.settings import Settings
 
 log = logging.getLogger(__name__)
 
 HISTORY_FILE = "interactions.csv"
+VIEWERS_FILE = "viewers.csv"
 
 
 @dataclass(frozen=True)
@@ -39,10 +44,13 @@ class ServiceState:
     store: EventStore
     selection: SelectionPipeline
     learning: LearningLoop | None = None  # None: the policy is fixed
+    label_tags: frozenset[str] = frozenset(default_vocabulary().tags)  # tags people may label
+    loaded_at: float = field(default_factory=time.time)
 
     @classmethod
-    def load(cls, settings: Settings) -> ServiceState:
-        """Load the world folder and open the event store; errors name the file at fault."""
+    def load(cls, settings: Settings, store: EventStore | None = None) -> ServiceState:
+        """Load the world folder and the policy, and open the event store unless ``store`` (an
+        open one, which a reload keeps using) is given; errors name the file at fault."""
         world = Path(settings.world)
         if not world.is_dir():
             raise ArtifactError(f"{world}: world folder not found")
@@ -53,13 +61,23 @@ class ServiceState:
         else:
             log.info("%s: no %s; every viewer is new", world, HISTORY_FILE)
             history = ViewingHistory(())
-        store = EventStore(settings.db_path)
-        config = SelectionConfig(sticky_s=settings.sticky_hours * 3600,
-                                 session_gap_s=settings.session_minutes * 60)  # fmt: skip
-        if settings.policy_dir is None and settings.policy == "uniform":
-            pipeline, learning = SelectionPipeline(catalog, UniformSelector(), store, config), None
-        else:
-            pipeline, learning = _policy_selection(settings, catalog, history, store, config)
+        owned = store is None  # a store this call opens, it closes again if loading fails
+        store = EventStore(settings.db_path) if store is None else store
+        profiles = world / VIEWERS_FILE  # the viewers' usual device and hour, when known
+        config = SelectionConfig(
+            sticky_s=settings.sticky_hours * 3600, session_gap_s=settings.session_minutes * 60,
+            usual_context=read_viewer_profiles(profiles) if profiles.is_file() else {},
+        )  # fmt: skip
+        try:
+            if settings.policy_dir is None and settings.policy == "uniform":
+                pipeline = SelectionPipeline(catalog, UniformSelector(), store, config)
+                learning = None
+            else:
+                pipeline, learning = _policy_selection(settings, catalog, history, store, config)
+        except BaseException:
+            if owned:
+                store.close()
+            raise
         selector = pipeline.selector
         log.info(
             "loaded %d titles, %d artwork, %d viewers; policy %s %s%s; event log %s",
@@ -67,6 +85,31 @@ class ServiceState:
             selector.version, ", learning online" if learning else "", settings.db_path,
         )  # fmt: skip
         return cls(settings, catalog, history, store, pipeline, learning)
+
+    @property
+    def policy_source(self) -> str:
+        """Where the serving policy comes from: learner, policy_dir, fresh or uniform."""
+        if self.learning is not None:
+            return "learner"
+        if self.settings.policy_dir is not None:
+            return "policy_dir"
+        return "uniform" if self.settings.policy == "uniform" else "fresh"
+
+    def offline_estimates(self) -> dict | None:
+        """The off-policy estimates on the saved policy's card (``train_bandit`` writes them);
+        None for a fresh policy or a card without them."""
+        if self.learning is not None:
+            folder: Path | None = self.learning.learner.policy_folder
+        else:
+            folder = self.settings.policy_dir
+        if folder is None:
+            return None
+        try:
+            metrics = read_card(Path(folder))[0].get("metrics")
+        except PolicyError as exc:  # changed on disk since it was loaded: say so, serve on
+            log.warning("no offline estimates: %s", exc)
+            return None
+        return metrics.get("off_policy") if isinstance(metrics, dict) else None
 
     def close(self) -> None:
         self.store.close()
@@ -105,8 +148,8 @@ def _policy_selection(
     return pipeline, LearningLoop(learner, pipeline, selector)
 
 
-def get_service(request: Request) -> ServiceState:
-    """The loaded state, for ``Depends``."""
+async def get_service(request: Request) -> ServiceState:
+    """The loaded state, for ``Depends`` (async: a lookup needs no worker thread)."""
     return request.app.state.service
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -138,3 +139,49 @@ def tiny_clip_spec(tmp_path_factory: pytest.TempPathFactory) -> EncoderSpec:
     folder = save_encoder(encoder.model, TINY_CLIP, TINY_PREPROCESS,
                           tmp_path_factory.mktemp("tiny-clip"))  # fmt: skip
     return EncoderSpec(model=f"local-dir:{folder}", device="cpu", precision="fp32")
+
+
+# --- an event store file as schema version 1 wrote it ---------------------------------------
+
+# Frozen here on purpose: the layout a version-1 file has on disk, whatever the code says now.
+EVENT_STORE_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE decisions (
+    decision_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, title_id TEXT NOT NULL,
+    candidates TEXT NOT NULL, artwork_id TEXT NOT NULL, propensity REAL NOT NULL,
+    policy TEXT NOT NULL, policy_version TEXT NOT NULL, seed INTEGER NOT NULL,
+    context TEXT NOT NULL, created_at REAL NOT NULL
+);
+CREATE INDEX decisions_by_user ON decisions (user_id, created_at);
+CREATE TABLE events (
+    event_id TEXT PRIMARY KEY,
+    decision_id TEXT NOT NULL REFERENCES decisions (decision_id),
+    type TEXT NOT NULL, value REAL NOT NULL, time REAL NOT NULL, received_at REAL NOT NULL
+);
+CREATE INDEX events_by_decision ON events (decision_id);
+INSERT INTO schema_version VALUES (1, 1700000000.0);
+"""
+
+
+@pytest.fixture
+def v1_event_store() -> Callable[[Path, Decision], Path]:
+    """Write a version-1 event store file holding one decision and one click on it."""
+
+    def write(path: Path, decision: Decision) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path)
+        db.executescript(EVENT_STORE_V1)
+        db.execute(
+            "INSERT INTO decisions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (decision.decision_id, decision.user_id, decision.title_id,
+             json.dumps(list(decision.candidates)), decision.artwork_id, decision.propensity,
+             decision.policy, decision.policy_version, decision.seed, decision.context_json(),
+             decision.created_at),
+        )  # fmt: skip
+        db.execute("INSERT INTO events VALUES ('e-v1', ?, 'click', 1.0, 10.0, 11.0)",
+                   (decision.decision_id,))  # fmt: skip
+        db.commit()
+        db.close()
+        return path
+
+    return write

@@ -219,6 +219,18 @@ def ridge_fit(x: np.ndarray, y: np.ndarray, penalty: float = RIDGE_PENALTY) -> n
     return np.linalg.solve(x.T @ x + penalty * np.eye(x.shape[1]), x.T @ y)
 
 
+def logged_bandit(rounds: Rounds, seed: int) -> LoggedBandit:
+    """The estimators' input for ``rounds``, with the reward model cross-fitted with ``seed``."""
+    return LoggedBandit(
+        rewards=rounds.rewards,
+        logged_propensity=rounds.logged_propensity,
+        target_distribution=rounds.target_distribution,
+        reward_hat=cross_fitted_reward_hat(rounds, seed),
+        action_index=rounds.action_index,
+        candidate_mask=rounds.mask,
+    )
+
+
 def cross_fitted_reward_hat(rounds: Rounds, seed: int) -> np.ndarray:
     """q̂(x_i, k) for every round and candidate, (n, K_max): on each of two random folds,
     ȳ + (x − x̄)ᵀθ with θ the ridge fit of r − ȳ on x − x̄ over the *other* fold's logged actions
@@ -283,14 +295,7 @@ def evaluate_rows(
     """Every estimator of ``policy``'s value on the logged ``rows``, the logging policy's
     observed value on them, and the promotion gate (DR's interval against it)."""
     rounds = build_rounds(rows, policy)
-    data = LoggedBandit(
-        rewards=rounds.rewards,
-        logged_propensity=rounds.logged_propensity,
-        target_distribution=rounds.target_distribution,
-        reward_hat=cross_fitted_reward_hat(rounds, seed),
-        action_index=rounds.action_index,
-        candidate_mask=rounds.mask,
-    )
+    data = logged_bandit(rounds, seed)
     results = []
     for name, estimator in _estimators():
         try:

@@ -13,6 +13,18 @@ For viewer v, title t, image a, in context (device, hour):
 clicks but not viewing, and an image whose tags do not fit its title attracts viewers who then
 leave: both make "bait" images, clicked but not watched. The context term rewards close-up faces
 on small screens, wide vistas on TVs, dark images late at night and bright ones by day.
+
+An outcome (``Response.outcome``) turns two uniforms u_c, u_p ∈ [0, 1) into what the viewer did:
+clicked = u_c < P(click); quality play = clicked and u_p < q, q = P(quality play | click); and the
+share of ``WATCH_CAP_MINUTES`` watched, w, is 0 without a click and otherwise reuses u_p, which
+given the click is uniform on [0, q) for a quality play and on [q, 1) otherwise:
+
+    quality play      w = b + (1 − b)·(1 − u_p / q)       uniform on (b, 1]
+    click, no q. play w = b·(u_p − q) / (1 − q)           uniform on [0, b)
+
+with the quality-play bar b = ``QUALITY_PLAY_MINUTES`` / ``WATCH_CAP_MINUTES`` (the service's
+``RewardPolicy`` defaults), so w ≥ b exactly when the play is a quality play, and
+E[w] = P(click)·b/2 + P(quality play)/2.
 """
 
 from __future__ import annotations
@@ -29,6 +41,8 @@ KIND = "demo_response_model"
 VERSION = 1
 DEVICES = ("tv", "mobile", "web", "tablet")
 VISTA_TAGS = ("mountain", "city", "planet", "castle")  # wide shots that suit a big screen
+WATCH_CAP_MINUTES = 60.0  # minutes watched that count as all of a title (w = 1)
+QUALITY_PLAY_MINUTES = 10.0  # a play at least this long is a quality play
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,31 @@ class Response:
     @property
     def quality_play(self) -> np.ndarray:
         return self.click * self.play_given_click
+
+    def outcome(self, index: int, u_click: float, u_play: float) -> Outcome:
+        """What the viewer does after seeing image ``index``, from two uniforms in [0, 1) (see
+        the module docstring)."""
+        clicked = bool(u_click < self.click[index])
+        q = float(self.play_given_click[index])
+        played = clicked and u_play < q
+        bar = QUALITY_PLAY_MINUTES / WATCH_CAP_MINUTES
+        if not clicked:
+            watched = 0.0
+        elif played:
+            watched = bar + (1.0 - bar) * (1.0 - u_play / q)
+        else:
+            watched = bar * (u_play - q) / (1.0 - q)
+        return Outcome(clicked, played, watched)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A viewer's response to one image: a click, a quality play, and ``watched``, the minutes
+    watched / ``WATCH_CAP_MINUTES`` in [0, 1] (≥ the quality-play bar just for a quality play)."""
+
+    clicked: bool
+    quality_play: bool
+    watched: float
 
 
 @dataclass

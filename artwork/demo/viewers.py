@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from artwork.demo.genre_cues import MOVIELENS_GENRE_COUNTS
+from artwork.errors import InputError
 
 N_CLUSTERS = 8
 DEVICE_SHARES = {"tv": 0.45, "mobile": 0.30, "web": 0.15, "tablet": 0.10}
@@ -71,3 +72,19 @@ def write_viewer_profiles(path: Path | str, viewers: Viewers) -> None:
         w.writerow(["viewer_id", "device", "hour"])
         for vid, dev, hour in zip(viewers.ids, viewers.device, viewers.hour, strict=True):
             w.writerow([vid, dev, int(hour)])
+
+
+def read_viewer_profiles(path: Path | str) -> dict[str, tuple[str, int]]:
+    """Each viewer's usual (device, hour) from a ``viewers.csv`` that ``write_viewer_profiles``
+    wrote; ``InputError`` naming the line and field of a bad row."""
+    profiles = {}
+    with open(path, newline="") as f:
+        for line, row in enumerate(csv.DictReader(f), start=2):
+            hour = row.get("hour") or ""
+            if not row.get("viewer_id") or not row.get("device"):
+                raise InputError("empty value", file=str(path), line=line, field="viewer_id/device")
+            if not hour.isdigit() or not 0 <= int(hour) <= 23:
+                raise InputError(f"expected an hour 0..23, got {hour!r}", file=str(path),
+                                 line=line, field="hour")  # fmt: skip
+            profiles[row["viewer_id"]] = (row["device"], int(hour))
+    return profiles

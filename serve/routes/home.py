@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from artwork.catalog import MATURITY_RATINGS
 from artwork.errors import NotFoundError
 from artwork.rows import home_rows
+from serve.metrics import Metrics
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service
 
@@ -34,6 +35,7 @@ def home(
     request: Request,
     response: Response,
     service: Service,
+    metrics: Metrics,
     user_id: UserId,
     device: Device | None = None,
     hour: Hour = None,
@@ -54,7 +56,9 @@ def home(
         user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,
         session_id=session_id,
     )  # fmt: skip
-    service.store.record_decisions(d for row in decisions for d in row)
+    logged = [d for row in decisions for d in row]
+    service.store.record_decisions(logged)
+    metrics.count_decisions(logged)
     # Each response is a fresh set of logged decisions; a cached copy would show them twice.
     response.headers["Cache-Control"] = "no-store"
     return HomeResponse.build(
@@ -67,6 +71,7 @@ def artwork(
     request: Request,
     response: Response,
     service: Service,
+    metrics: Metrics,
     user_id: UserId,
     title_id: Annotated[str, Query(min_length=1, max_length=128)],
     device: Device | None = None,
@@ -84,6 +89,7 @@ def artwork(
     if decision is None:
         raise NotFoundError(f"title {title_id!r} has no artwork this viewer may see now")
     service.store.record_decisions([decision])
+    metrics.count_decisions([decision])
     response.headers["Cache-Control"] = "no-store"
     return ArtworkOut.build(decision, service.selection.why, _image_url(request))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -27,12 +28,14 @@ def server(tiny_world: Path, tmp_path: Path):
     port, db = _free_port(), tmp_path / "events.db"
     command = [sys.executable, "-m", "artwork.cli", "serve", "--world", str(tiny_world),
                "--db", str(db), "--port", str(port)]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    output = tmp_path / "server.log"  # the server's log lines, for tests that read them
+    with open(output, "wb") as sink:
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"server exited: {process.stdout.read().decode()}")
+            pytest.fail(f"server exited: {output.read_text()}")
         try:
             httpx.get(base + "/v1/viewers", timeout=1)
             break
@@ -64,6 +67,23 @@ def test_real_server_serves_page_rows_images_and_events(server) -> None:
     # Acknowledged means on disk: a separate reader sees it while the server still runs.
     with EventStore(db) as store:
         assert [e.event_id for e in store.events(artwork["decision_id"])] == ["e-1"]
+
+
+def test_real_server_logs_one_json_line_per_request(server, tmp_path: Path) -> None:
+    base, _ = server
+    answer = httpx.get(base + "/healthz", headers={"X-Request-ID": "probe-7"})
+    assert answer.status_code == 200 and answer.headers["x-request-id"] == "probe-7"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(line) for line in (tmp_path / "server.log").read_text().splitlines()
+                 if line.startswith("{")]  # fmt: skip
+        access = [x for x in lines if x.get("request_id") == "probe-7"]
+        if access:
+            break
+        time.sleep(0.1)
+    assert [(x["method"], x["path"], x["status"]) for x in access] == [("GET", "/healthz", 200)]
+    assert access[0]["duration_ms"] >= 0 and access[0]["logger"] == "serve.access"
+    assert any("loaded" in x["message"] for x in lines)  # start-up lines are JSON too
 
 
 def test_bad_world_folder_is_a_clear_error(tmp_path: Path) -> None:

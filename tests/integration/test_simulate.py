@@ -1,24 +1,29 @@
-"""The simulator end to end: determinism, baselines, learning, the learning curve, the command."""
+"""The simulator end to end: determinism, baselines, learning, reward codings, curves, the CLI."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from hashlib import sha256
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from artwork.demo.response import QUALITY_PLAY_MINUTES, WATCH_CAP_MINUTES
 from artwork.demo.world import WorldSpec, build_world, plan_world
 from artwork.errors import InputError
+from artwork.features import FeatureBuilder
 from artwork.simulate import (
+    REWARDS,
     SimulationConfig,
     SimulationResult,
     SimWorld,
-    movielens_viewers,
     run_simulation,
     simulate_command,
 )
+from artwork.simulate_movielens import movielens_viewers
 from artwork.simulate_report import format_summary, moving_average, plot_learning_curve
+from models.bandits import FeedbackBatch, PolicyError, make_policy
 
 TIMING_FIELDS = ("decisions_per_s", "rounds_per_s")
 MOVIELENS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "ml-latest-small"
@@ -84,6 +89,62 @@ def test_bait_rows_are_the_most_clicked_artworks(learnt) -> None:
 def test_rewarding_clicks_runs_and_counts_the_same_draws(world: SimWorld) -> None:
     s = run_simulation(world, SimulationConfig(reward="click", rounds=300, seed=1)).summary
     assert s.reward == "click" and s.ctr > 0
+
+
+class FeedbackLog:
+    """Stands in for a policy and keeps every ``FeedbackBatch`` it learns from."""
+
+    def __init__(self, policy) -> None:
+        self.policy, self.batches = policy, []
+
+    def __getattr__(self, name: str):
+        return getattr(self.policy, name)
+
+    def update(self, batch: FeedbackBatch) -> None:
+        self.batches.append(batch)
+        self.policy.update(batch)
+
+
+def _learnt_from(world: SimWorld, config: SimulationConfig) -> tuple[SimulationResult, FeedbackLog]:
+    features = FeatureBuilder(world.catalog, world.history, world.truth_tags)
+    log = FeedbackLog(make_policy(config.policy, features.d_ctx, features.d_arm))
+    return run_simulation(world, config, features=features, policy=log), log
+
+
+def test_reward_codings_change_only_what_the_policy_learns(world: SimWorld) -> None:
+    config = SimulationConfig(policy="uniform", rounds=600, seed=5, batch_size=40)
+    runs = {reward: _learnt_from(world, replace(config, reward=reward)) for reward in REWARDS}
+    base = runs["quality_play"][0].trace
+    for result, _ in runs.values():  # the uniform policy learns nothing: the same choices
+        for name in ("chosen", "clicks", "quality_plays"):
+            np.testing.assert_array_equal(getattr(result.trace, name), getattr(base, name))
+    rewards = {k: np.concatenate([b.rewards for b in log.batches]) for k, (_, log) in runs.items()}
+    ranges = {k: {b.reward_range for b in log.batches} for k, (_, log) in runs.items()}
+    plays, clicks = base.quality_plays, base.clicks
+    np.testing.assert_array_equal(rewards["quality_play"], plays)
+    np.testing.assert_array_equal(rewards["quality_play_pm"], plays - 1.0)
+    np.testing.assert_array_equal(rewards["click"], clicks)
+    assert ranges["quality_play_pm"] == {(-1.0, 0.0)} and ranges["watch_minutes"] == {(0.0, 1.0)}
+    watched, bar = rewards["watch_minutes"], QUALITY_PLAY_MINUTES / WATCH_CAP_MINUTES
+    assert (watched[~clicks] == 0).all() and (watched[plays] > bar).all()
+    assert (watched[clicks & ~plays] < bar).all() and watched.max() <= 1.0
+    again = _learnt_from(world, replace(config, reward="watch_minutes"))[1]
+    np.testing.assert_array_equal(np.concatenate([b.rewards for b in again.batches]), watched)
+
+
+def test_the_draws_are_those_before_watch_time_existed(world: SimWorld) -> None:
+    # clicks and quality plays of this run as the simulator drew them before it drew watch time
+    trace = run_simulation(world, SimulationConfig(policy="uniform", rounds=2000, seed=9)).trace
+    digest = {k: sha256(np.packbits(getattr(trace, k)).tobytes()).hexdigest()[:16]
+              for k in ("clicks", "quality_plays")}  # fmt: skip
+    assert (trace.clicks.sum(), trace.quality_plays.sum()) == (463, 309)
+    assert digest == {"clicks": "4f1548b9509c1bbd", "quality_plays": "30ca390dc51455dd"}
+
+
+def test_a_policy_for_rewards_in_0_1_refuses_the_minus_one_coding(world: SimWorld) -> None:
+    config = SimulationConfig(policy="beta_ts", rounds=100, seed=1, reward="quality_play_pm")
+    with pytest.raises(PolicyError, match="reward_range"):
+        run_simulation(world, config)
 
 
 @pytest.mark.parametrize(

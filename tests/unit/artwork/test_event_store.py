@@ -9,6 +9,7 @@ import pytest
 
 from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
 from artwork.event_store import EventStore, RecordResult
+from artwork.labels import TagLabel
 from artwork.records import FeedbackEvent
 
 
@@ -163,3 +164,55 @@ def test_a_malformed_stored_row_is_named(store, make_decision):
         store.decisions()
     with pytest.raises(InputError, match=r"events\['e1'\]\.value: .*NaN"):
         store.events()
+
+
+def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_records(
+    tmp_path, make_decision, v1_event_store
+):
+    decision = make_decision()
+    path = v1_event_store(tmp_path / "old.db", decision)
+    with EventStore(path) as store:
+        assert store.schema_version() == 2
+        assert store.decisions() == [decision]
+        assert [e.event_id for e in store.events()] == ["e-v1"]
+        assert store.record_labels([TagLabel(artwork_id="t1_a0", tag="car", label=1)]) == 1
+    db = sqlite3.connect(path)
+    versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY version")]
+    db.close()
+    assert versions == [1, 2]  # the upgrade is recorded beside the original version
+    with EventStore(path) as reopened:  # a second open finds nothing left to do
+        assert reopened.schema_version() == 2
+        assert reopened.latest_labels() == [TagLabel(artwork_id="t1_a0", tag="car", label=1)]
+
+
+def test_the_latest_label_of_each_artwork_and_tag_wins(store):
+    first = [TagLabel(artwork_id="a1", tag="car", label=1),
+             TagLabel(artwork_id="a2", tag="dark", label=0)]  # fmt: skip
+    store.record_labels(first)
+    store.record_labels([TagLabel(artwork_id="a1", tag="car", label=0)])
+    assert store.latest_labels() == [
+        TagLabel(artwork_id="a2", tag="dark", label=0),
+        TagLabel(artwork_id="a1", tag="car", label=0),
+    ]
+
+
+def test_accepted_events_are_counted_by_type_and_the_newest_times_reported(store, make_decision):
+    assert store.newest().decision_at is None and store.newest().event_at is None
+    decision = make_decision(created_at=123.0)
+    store.record_decisions([decision])
+    store.record_events([click("e1", decision.decision_id)])
+    result = store.record_events(
+        [click("e1", decision.decision_id), click("e2", decision.decision_id, "play"),
+         click("e3", decision.decision_id, "play")]
+    )  # fmt: skip
+    assert (result.accepted, result.duplicates, dict(result.accepted_types)) == (2, 1, {"play": 2})
+    newest = store.newest()
+    assert newest.decision_at == 123.0 and newest.event_at is not None
+
+
+def test_a_closed_store_does_not_answer_a_ping(tmp_path):
+    store = EventStore(tmp_path / "events.db")
+    store.ping()
+    store.close()
+    with pytest.raises(ArtifactError, match="does not answer"):
+        store.ping()

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from artwork.errors import InputError, InputErrors
-from artwork.labels import load_labels
+from artwork.labels import human_labels, load_labels, write_human_labels
 
 TAGS = ("car", "gun", "dark", "Action")
 
@@ -45,3 +45,33 @@ def test_unrecognised_file_is_refused(tmp_path: Path) -> None:
     other = _write(tmp_path / "other.csv", "id,whatever\n1,2\n")
     with pytest.raises(InputError, match="expected columns"):
         load_labels([other], ["a1"], TAGS)
+
+
+def test_human_labels_name_each_bad_item_and_field() -> None:
+    items = [
+        {"artwork_id": "a1", "tag": "car", "label": 1},
+        {"artwork_id": "nope", "tag": "car", "label": 1},
+        {"artwork_id": "a1", "tag": "unicorn", "label": 0},
+        {"artwork_id": "a1", "tag": "car", "label": 2},
+        {"artwork_id": "a1", "tag": "car", "label": True},
+    ]
+    with pytest.raises(InputErrors) as info:
+        human_labels(items, artwork_ids={"a1"}, tags=TAGS)
+    assert [e.field for e in info.value.errors] == [
+        "labels[1].artwork_id", "labels[2].tag", "labels[3].label", "labels[4].label",
+    ]  # fmt: skip
+    with pytest.raises(InputErrors, match="at most 1 per batch"):
+        human_labels(items[:2], artwork_ids={"a1"}, tags=TAGS, max_labels=1)
+
+
+def test_written_human_labels_are_what_load_labels_reads(tmp_path: Path) -> None:
+    labels = human_labels(
+        [{"artwork_id": "a1", "tag": "car", "label": 1},
+         {"artwork_id": "a,2", "tag": "dark", "label": 0}],
+        artwork_ids={"a1", "a,2"}, tags=TAGS,
+    )  # fmt: skip
+    path = write_human_labels(tmp_path / "out" / "labels.csv", labels)
+    assert path.read_text().splitlines()[0] == "artwork_id,tag,label"
+    read = load_labels([path], ["a1", "a,2"], TAGS)
+    np.testing.assert_array_equal(read.labels, [[1, 0, 0, 0], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(read.known, [[1, 0, 0, 0], [0, 0, 1, 0]])

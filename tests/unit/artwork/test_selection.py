@@ -175,3 +175,15 @@ def test_ineligible_images_and_titles_are_left_out(tmp_path):
         rows, decisions = pipeline.decide_page("v", [Row("A", "r", ("t1", "t2"))], {}, now=NOW)
         assert [d.candidates for d in decisions[0]] == [("a1", "a2"), ("a4",)]
         assert pipeline.decide_title("v", "t2", {}, max_maturity="PG-13", now=NOW) is None
+
+
+def test_a_viewers_usual_device_and_hour_fill_a_request_without_them(tiny_catalog, tmp_path):
+    config = SelectionConfig(usual_context={"v1": ("mobile", 7)})
+    with EventStore(tmp_path / "events.db") as store:
+        pipeline = SelectionPipeline(tiny_catalog, UniformSelector(), store, config)
+        known = pipeline.decide_title("v1", "t1", {}, now=NOW)
+        given = pipeline.decide_title("v1", "t1", {"device": "tv", "hour": 0}, now=NOW)
+        other = pipeline.decide_title("v2", "t1", {}, now=NOW)
+    assert (known.context["device"], known.context["hour"]) == ("mobile", 7)
+    assert (given.context["device"], given.context["hour"]) == ("tv", 0)
+    assert (other.context["device"], other.context["hour"]) == ("web", time.gmtime(NOW).tm_hour)

@@ -11,8 +11,16 @@ import pytest
 from artwork.demo.world import WorldSpec, plan_world
 from artwork.features import FeatureBuilder
 from artwork.simulate import SimulationConfig, SimWorld, run_simulation
-from bench.bandit import bench_targets, plot_curves, run_all, summarise_runs
+from bench.bandit import bench_targets, best_policy, plot_curves, run_all, summarise_runs
 from bench.bandit_adapters import PEERS, make_peer, peer_library
+from bench.bandit_recoding import (
+    CODINGS,
+    print_recoding_table,
+    recoded_contenders,
+    recoding_target,
+    run_recodings,
+    summarise_recodings,
+)
 from models.bandits import Choice, FeedbackBatch, PolicyError
 
 ROUNDS = 300
@@ -75,8 +83,22 @@ def test_every_contender_meets_the_same_rounds(world: SimWorld, tmp_path: Path) 
     summary = summarise_runs(runs)
     assert summary["uniform"]["share"][0] < 1.0
     targets = bench_targets(summary, runs)
-    assert all(t.name.startswith("linucb_") for t in targets)
+    assert best_policy(summary) == "linucb" and all(t.name.startswith("linucb_") for t in targets)
     assert plot_curves(runs, tmp_path / "curves.png", window=50).stat().st_size > 0
+
+
+def test_recoding_scores_every_coding_by_quality_plays(world: SimWorld, capsys) -> None:
+    names = recoded_contenders("linucb", [peer for peer in PEERS if _has(peer)])
+    config = SimulationConfig(rounds=ROUNDS, batch_size=25)
+    summary = summarise_recodings(run_recodings(world, names, config, seeds=2))
+    for name in names:
+        shares = [summary[name][f"{coding}.share"][0] for coding in CODINGS]
+        assert min(shares) > 0 and max(shares) < 1
+        assert summary[name]["spread"][0] == pytest.approx(100 * (max(shares) - min(shares)))
+        assert summary[name]["worst_seed_spread"][0] >= summary[name]["spread"][0]
+    assert recoding_target(summary, "linucb").name == "linucb_recoding_spread_points"
+    print_recoding_table(summary, ROUNDS, 2)
+    assert "quality_play_pm" in capsys.readouterr().out
 
 
 def _has(peer: str) -> bool:

@@ -1,4 +1,4 @@
-"""The demo world's response model: probabilities, tastes, bait, context and persistence."""
+"""The demo world's response model: probabilities, tastes, bait, context, outcomes, persistence."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from artwork.demo.response import ResponseModel
+from artwork.demo.response import (
+    QUALITY_PLAY_MINUTES,
+    WATCH_CAP_MINUTES,
+    Response,
+    ResponseModel,
+)
 from artwork.demo.world import WorldPlan, WorldSpec, plan_world
 from artwork.errors import ArtifactError
+from artwork.rewards import RewardPolicy
 
 
 @pytest.fixture(scope="module")
@@ -115,3 +121,27 @@ def test_loading_another_kind_fails_clearly(tmp_path: Path) -> None:
         ResponseModel.load(path)
     with pytest.raises(ArtifactError, match="not found"):
         ResponseModel.load(tmp_path / "missing.json")
+
+
+def test_an_outcome_watches_at_least_the_bar_just_for_a_quality_play() -> None:
+    p_click, q = 0.4, 0.7
+    r = Response(click=np.array([0.9, p_click]), play_given_click=np.array([0.5, q]))
+    u = (np.arange(400) + 0.5) / 400  # a grid standing in for uniforms
+    outcomes = [r.outcome(1, u_click, u_play) for u_click in u for u_play in u]
+    clicked = np.array([o.clicked for o in outcomes])
+    played = np.array([o.quality_play for o in outcomes])
+    watched = np.array([o.watched for o in outcomes])
+    bar = QUALITY_PLAY_MINUTES / WATCH_CAP_MINUTES
+    assert clicked.mean() == pytest.approx(p_click) and played.mean() == pytest.approx(p_click * q)
+    assert (watched[~clicked] == 0).all()
+    assert (watched[played] > bar).all() and (watched[played] <= 1).all()
+    assert (watched[clicked & ~played] < bar).all() and (watched[clicked] >= 0).all()
+    expected = p_click * bar / 2 + p_click * q / 2  # the module docstring's E[w]
+    assert watched.mean() == pytest.approx(expected, abs=1e-3)
+    assert r.outcome(1, 0.1, 0.3) == r.outcome(1, 0.1, 0.3)
+
+
+def test_the_watch_bar_is_the_services_quality_play() -> None:
+    policy = RewardPolicy()
+    assert policy.quality_play_seconds == QUALITY_PLAY_MINUTES * 60
+    assert policy.watch_minutes_cap == WATCH_CAP_MINUTES
