@@ -38,7 +38,7 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(PY) -m pytest -q
 
-BENCHES := tagging tag_quality ope ope_coverage bandit
+BENCHES := tagging tag_quality ope ope_coverage bandit recommender
 
 bench: $(STAMP)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev,bench]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'

@@ -1,0 +1,154 @@
+"""EASE (Steck 2019) in closed form, and recency-weighted EASE.
+
+EASE learns item-to-item weights B minimising ‖X − XB‖² + λ‖B‖² with diag(B) = 0:
+
+    P = (XᵀX + λI)⁻¹,   B = I − P·diag(1/diag P)        (item side, an n_items² inverse)
+
+With fewer users than items the same P comes from the Woodbury identity,
+
+    P = (I − Xᵀ M X) / λ,   M = (XXᵀ + λI)⁻¹              (user side, an n_users² inverse)
+
+so B is never formed: x·B = x − (x·P)·diag(1/diag P) with x·P = (x − (xXᵀ) M X) / λ.
+A user's scores are q·B where q is their history row: binary for EASE, and each item weighted
+exp(−age/τ) for recency-weighted EASE (age = position counted back from the latest interaction).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from models.recommenders.base import Recommender, RecommenderConfig
+from models.recommenders.interactions import Interactions
+from models.recommenders.registry import register_recommender
+
+FORMS = ("auto", "item", "user")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class EaseWeights:
+    """EASE's B in either form: ``b`` (item side), or ``m`` and ``inv_diag`` with ``x`` (user
+    side); ``apply`` and ``rows`` give the same numbers either way."""
+
+    lam: float
+    x: sp.csr_matrix
+    b: np.ndarray | None = None
+    m: np.ndarray | None = None
+    inv_diag: np.ndarray | None = None
+
+    @classmethod
+    def fit(cls, x: sp.csr_matrix, lam: float, form: str = "auto") -> EaseWeights:
+        """Solve for B on the (n_users, n_items) matrix ``x`` in the form asked (auto: the
+        smaller inverse)."""
+        n_users, n_items = x.shape
+        if form == "item" or (form == "auto" and n_items <= n_users):
+            gram = (x.T @ x).toarray()
+            gram[np.diag_indices_from(gram)] += lam
+            p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+            b = -p / np.diag(p)[None, :]
+            b[np.diag_indices_from(b)] = 0.0
+            return cls(lam, x, b=b)
+        kernel = (x @ x.T).toarray()
+        kernel[np.diag_indices_from(kernel)] += lam
+        m = scipy.linalg.inv(kernel, overwrite_a=True, check_finite=False)
+        m = (m + m.T) / 2.0
+        mx = m @ x  # dense (n_users, n_items)
+        diag = (1.0 - np.asarray(x.multiply(mx).sum(axis=0)).ravel()) / lam
+        return cls(lam, x, m=m, inv_diag=1.0 / diag)
+
+    def apply(self, q: sp.csr_matrix) -> np.ndarray:
+        """q·B for history rows ``q`` (n, n_items): (n, n_items)."""
+        if self.b is not None:
+            return np.asarray(q @ self.b)
+        qx = (q @ self.x.T).toarray() @ self.m  # (n, n_users)
+        qp = (q.toarray() - qx @ self.x) / self.lam
+        return q.toarray() - qp * self.inv_diag[None, :]
+
+    def rows(self, items: np.ndarray) -> np.ndarray:
+        """B[items, :], what each of ``items`` adds to every item's score: (len(items), n_items)."""
+        if self.b is not None:
+            return self.b[items]
+        n_items = self.x.shape[1]
+        unit = sp.csr_matrix(
+            (np.ones(len(items)), (np.arange(len(items)), items)), shape=(len(items), n_items)
+        )
+        out = self.apply(unit)
+        out[np.arange(len(items)), items] = 0.0
+        return out
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        if self.b is not None:
+            return {"b": self.b}
+        return {"m": self.m, "inv_diag": self.inv_diag}
+
+    @classmethod
+    def from_arrays(
+        cls, x: sp.csr_matrix, lam: float, arrays: dict[str, np.ndarray]
+    ) -> EaseWeights:
+        """Rebuild from ``arrays`` (as ``arrays()`` wrote them) and the history matrix ``x``."""
+        return cls(lam, x, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class EaseConfig(RecommenderConfig):
+    lam: float = 300.0  # the L2 penalty λ
+    form: str = "auto"  # item | user | auto (the smaller inverse): both give the same B
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.require("lam", self.lam > 0, "must be positive")
+        self.require("form", self.form in FORMS, f"must be one of {FORMS}")
+
+
+@register_recommender("ease")
+class EASE(Recommender):
+    """EASE: scores q·B with q the user's binary history row."""
+
+    Config = EaseConfig
+    search_space = {"lam": (100.0, 200.0, 300.0, 500.0, 800.0, 1200.0)}
+
+    def _fit(self, history: Interactions) -> None:
+        self.weights = EaseWeights.fit(history.matrix(), self.config.lam, self.config.form)
+
+    def _query(self, users: np.ndarray) -> sp.csr_matrix:
+        """The history rows that B is applied to."""
+        return self.fitted_history.matrix()[users]
+
+    def _score(self, users: np.ndarray) -> np.ndarray:
+        return self.weights.apply(self._query(users))
+
+    def item_similarity(self, items: np.ndarray | list[int]) -> np.ndarray:
+        """B's rows: how much having seen each of ``items`` adds to every item's score."""
+        return self.weights.rows(self._check_items(items))
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return self.weights.arrays()
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        self.weights = EaseWeights.from_arrays(
+            self.fitted_history.matrix(), self.config.lam, arrays
+        )
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RecencyEaseConfig(EaseConfig):
+    tau: float = 5.0  # history weight exp(−age/τ), age counted in interactions
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.require("tau", self.tau > 0, "must be positive")
+
+
+@register_recommender("recency_ease")
+class RecencyEASE(EASE):
+    """EASE's B applied to a history row weighted exp(−age/τ): recent viewing counts most."""
+
+    Config = RecencyEaseConfig
+    search_space = {"lam": (100.0, 300.0, 600.0, 1000.0), "tau": (2.0, 5.0, 10.0, 20.0)}
+    query_params = frozenset({"tau"})
+
+    def _query(self, users: np.ndarray) -> sp.csr_matrix:
+        return self.fitted_history.recency_matrix(self.config.tau)[users]

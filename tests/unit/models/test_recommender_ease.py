@@ -1,0 +1,81 @@
+"""EASE against a brute-force solve in both forms, recency weighting, and the history arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from models.recommenders import Interactions, RecommenderError, make_recommender
+from models.recommenders.ease import EaseWeights
+
+
+def brute_force_ease(x: np.ndarray, lam: float) -> np.ndarray:
+    """B column by column: ridge-regress item j's column on every other column (b_jj = 0)."""
+    n_items = x.shape[1]
+    b = np.zeros((n_items, n_items))
+    for j in range(n_items):
+        others = np.delete(np.arange(n_items), j)
+        a = x[:, others]
+        b[others, j] = np.linalg.solve(a.T @ a + lam * np.eye(len(others)), a.T @ x[:, j])
+    return b
+
+
+@pytest.mark.parametrize(("n_users", "n_items"), [(12, 7), (5, 9)])
+def test_both_forms_match_a_brute_force_solve(n_users: int, n_items: int) -> None:
+    rng = np.random.default_rng(n_users)
+    x = (rng.random((n_users, n_items)) < 0.4).astype(float)
+    expected = brute_force_ease(x, lam=2.0)
+    queries = sp.csr_matrix(rng.random((4, n_items)) * (rng.random((4, n_items)) < 0.5))
+    for form in ("item", "user"):
+        weights = EaseWeights.fit(sp.csr_matrix(x), 2.0, form)
+        np.testing.assert_allclose(weights.rows(np.arange(n_items)), expected, atol=1e-10)
+        np.testing.assert_allclose(weights.apply(queries), queries.toarray() @ expected, atol=1e-10)
+
+
+def test_auto_picks_the_smaller_inverse() -> None:
+    wide = sp.csr_matrix(np.eye(3, 8))
+    assert EaseWeights.fit(wide, 1.0).m is not None  # fewer users than items: user side
+    assert EaseWeights.fit(wide.T.tocsr(), 1.0).b is not None
+
+
+def history_of_one(items: list[int], n_items: int = 6) -> Interactions:
+    return Interactions.build(np.zeros(len(items), dtype=int), np.array(items),
+                              np.arange(len(items)) * 60, n_users=1, n_items=n_items)  # fmt: skip
+
+
+def test_recency_weighting_counts_recent_viewing_most() -> None:
+    history = Interactions.build(
+        np.array([0, 0, 0, 1, 1, 2, 2, 2]), np.array([0, 1, 2, 2, 3, 1, 3, 4]),
+        np.array([5, 1, 9, 2, 1, 3, 3, 3]), n_items=6,
+    )  # fmt: skip
+    np.testing.assert_array_equal(history.of(0), [1, 0, 2])  # by time
+    np.testing.assert_array_equal(history.ages(), [2, 1, 0, 1, 0, 2, 1, 0])
+    tau = 2.0
+    ease = make_recommender("ease", lam=1.0).fit(history)
+    recent = make_recommender("recency_ease", lam=1.0, tau=tau).fit(history)
+    weights = np.exp(-np.array([2, 1, 0]) / tau)  # user 0 watched 1, 0, 2 in that order
+    b = ease.item_similarity(np.arange(6))
+    np.testing.assert_allclose(recent.score([0])[0], weights @ b[[1, 0, 2]], atol=1e-10)
+    np.testing.assert_allclose(ease.score([0])[0], b[[1, 0, 2]].sum(axis=0), atol=1e-10)
+    # As τ grows every viewing counts the same and the scores become EASE's.
+    flat = make_recommender("recency_ease", lam=1.0, tau=1e9).fit(history)
+    np.testing.assert_allclose(flat.score([0, 1, 2]), ease.score([0, 1, 2]), atol=1e-6)
+
+
+def test_build_keeps_the_latest_of_repeated_viewings() -> None:
+    history = Interactions.build(np.array([0, 0, 0, 1]), np.array([2, 1, 2, 0]),
+                                 np.array([10, 20, 30, 5]))  # fmt: skip
+    np.testing.assert_array_equal(history.of(0), [1, 2])
+    np.testing.assert_array_equal(history.times[history.users == 0], [20, 30])
+    assert (history.n_users, history.n_items, len(history)) == (2, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("users", "items", "message"),
+    [([0, -1], [0, 1], "users must lie"), ([0, 1], [0], "differ in length"),
+     ([0.5, 1.0], [0, 1], "integers")],
+)  # fmt: skip
+def test_build_refuses_bad_arrays(users: list, items: list, message: str) -> None:
+    with pytest.raises(RecommenderError, match=message):
+        Interactions.build(np.array(users), np.array(items), np.arange(len(users)))

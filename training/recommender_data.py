@@ -1,0 +1,164 @@
+"""Viewing data for the recommenders: the demo world's history or MovieLens ratings, split by time.
+
+MovieLens ``ratings.csv`` (userId, movieId, rating, timestamp): every rating is an interaction,
+its timestamp kept; a bad row is reported by file, line and field, all of them at once. The demo
+world's ``interactions.csv`` is read by ``artwork.interactions`` (every viewing an interaction)
+and its items are all the catalog's titles, so titles nobody watched are still known.
+
+``temporal_split``: each viewer's interactions ordered by (time, item); the last
+round(0.2·n) are held out as test, the round(0.1·n) before them as validation, the rest train
+(a viewer always keeps at least one training interaction).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artwork.catalog import load_catalog
+from artwork.errors import InputError, InputErrors
+from artwork.interactions import load_history
+from models.artifacts import file_sha256
+from models.recommenders import Interactions
+
+RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
+RATING_RANGE = (0.5, 5.0)
+
+
+@dataclass(frozen=True, eq=False)
+class ViewingData:
+    """Interactions with the ids behind their indices and where they came from."""
+
+    source: str  # "movielens" | "demo"
+    path: Path
+    sha256: str
+    user_ids: tuple[str, ...]
+    item_ids: tuple[str, ...]
+    interactions: Interactions
+
+    def describe(self) -> dict[str, object]:
+        """For a model card: source, file, its hash and the sizes."""
+        return {"source": self.source, "file": str(self.path), "sha256": self.sha256,
+                "users": len(self.user_ids), "items": len(self.item_ids),
+                "interactions": len(self.interactions)}  # fmt: skip
+
+
+@dataclass(frozen=True, eq=False)
+class TemporalSplit:
+    """Each viewer's history cut by time: train, then validation, then test."""
+
+    train: Interactions
+    validation: Interactions
+    test: Interactions
+    test_fraction: float
+    validation_fraction: float
+
+    def train_and_validation(self) -> Interactions:
+        return self.train.concat(self.validation)
+
+
+def load_movielens(folder: Path | str) -> ViewingData:
+    """Every rating of ``folder/ratings.csv`` as an interaction; ``InputErrors`` names each bad
+    row by file, line and field."""
+    path = Path(folder) / "ratings.csv"
+    if not path.is_file():
+        raise InputError("missing (expected MovieLens ratings.csv)", file=str(path))
+    users: dict[str, int] = {}
+    items: dict[str, int] = {}
+    rows: list[tuple[int, int, int]] = []
+    errors: list[InputError] = []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = tuple(next(reader, ()))
+        if header != RATINGS_COLUMNS:
+            raise InputError(f"expected columns {RATINGS_COLUMNS}, found {header}",
+                             file=path.name, line=1)  # fmt: skip
+        for row in reader:
+            parsed = _rating_row(row, path.name, reader.line_num, errors)
+            if parsed is not None:
+                user, item, timestamp = parsed
+                rows.append((users.setdefault(user, len(users)),
+                             items.setdefault(item, len(items)), timestamp))  # fmt: skip
+    if errors:
+        raise InputErrors(errors)
+    if not rows:
+        raise InputError("no ratings", file=str(path))
+    u, i, t = np.array(rows, dtype=np.int64).T
+    interactions = Interactions.build(u, i, t, n_users=len(users), n_items=len(items))
+    return ViewingData("movielens", path, file_sha256(path), tuple(users), tuple(items),
+                       interactions)  # fmt: skip
+
+
+def _rating_row(
+    row: list[str], file: str, line: int, errors: list[InputError]
+) -> tuple[str, str, int] | None:
+    """(user, movie, timestamp) of one ratings.csv row, or None after noting what is wrong."""
+    if len(row) != len(RATINGS_COLUMNS):
+        errors.append(InputError(f"expected 4 cells, found {len(row)}", file=file, line=line))
+        return None
+    user, movie, rating, timestamp = (cell.strip() for cell in row)
+    before = len(errors)
+    for field, value in (("userId", user), ("movieId", movie), ("timestamp", timestamp)):
+        if not value.isdigit():
+            errors.append(InputError(f"not a whole number ≥ 0: {value!r}", file=file, line=line,
+                                     field=field))  # fmt: skip
+    try:
+        score = float(rating)
+    except ValueError:
+        score = float("nan")
+    if not RATING_RANGE[0] <= score <= RATING_RANGE[1]:
+        errors.append(InputError(f"not a rating in {RATING_RANGE[0]}..{RATING_RANGE[1]}: "
+                                 f"{rating!r}", file=file, line=line, field="rating"))  # fmt: skip
+    return None if len(errors) > before else (user, movie, int(timestamp))
+
+
+def load_demo(world: Path | str) -> ViewingData:
+    """The demo world's viewing history; its items are every title of the catalog."""
+    world = Path(world)
+    catalog = load_catalog(world)
+    path = world / "interactions.csv"
+    history = load_history(path, catalog.titles)
+    item_ids = tuple(sorted(catalog.titles))
+    user_ids = tuple(sorted(history.viewers))
+    item_index = {t: n for n, t in enumerate(item_ids)}
+    user_index = {v: n for n, v in enumerate(user_ids)}
+    events = history.interactions
+    interactions = Interactions.build(
+        np.array([user_index[i.viewer_id] for i in events], dtype=np.int64),
+        np.array([item_index[i.title_id] for i in events], dtype=np.int64),
+        np.array([i.timestamp for i in events], dtype=np.int64),
+        n_users=len(user_ids), n_items=len(item_ids),
+    )  # fmt: skip
+    return ViewingData("demo", path, file_sha256(path), user_ids, item_ids, interactions)
+
+
+def temporal_split(
+    interactions: Interactions, test_fraction: float = 0.2, validation_fraction: float = 0.1
+) -> TemporalSplit:
+    """Hold out each viewer's latest ``test_fraction`` as test and the ``validation_fraction``
+    before it as validation (counts rounded half up; at least one training interaction left)."""
+    if not (0 < test_fraction < 1 and 0 <= validation_fraction < 1):
+        raise InputError("fractions must lie in (0, 1)", field="test_fraction")
+    if test_fraction + validation_fraction >= 1:
+        raise InputError("test and validation fractions must leave some training data",
+                         field="validation_fraction")  # fmt: skip
+    counts = interactions.counts()
+    n_test = np.floor(test_fraction * counts + 0.5).astype(np.int64)
+    n_val = np.floor(validation_fraction * counts + 0.5).astype(np.int64)
+    n_test = np.minimum(n_test, np.maximum(counts - 1, 0))
+    n_val = np.minimum(n_val, np.maximum(counts - 1 - n_test, 0))
+    # Interactions are grouped by user and ordered by time: age 0 is each viewer's latest.
+    per_row = np.repeat(np.arange(interactions.n_users), counts)
+    ages = interactions.ages()
+    test = ages < n_test[per_row]
+    validation = ~test & (ages < (n_test + n_val)[per_row])
+    return TemporalSplit(
+        train=interactions.subset(~test & ~validation),
+        validation=interactions.subset(validation),
+        test=interactions.subset(test),
+        test_fraction=test_fraction,
+        validation_fraction=validation_fraction,
+    )
