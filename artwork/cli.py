@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve rows and artwork over HTTP")
     serve.add_argument("--world", type=Path, required=True, help="catalog or demo world folder")
-    serve.add_argument("--db", type=Path, default=None, help="SQLite event store file")
+    serve.add_argument("--db", default=None, help="event store: SQLite file or database URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(run=_serve)

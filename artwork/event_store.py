@@ -1,50 +1,38 @@
-"""The durable log of decisions and feedback events, in one SQLite file (WAL, synchronous=FULL).
+"""The durable log of decisions and feedback events: SQLite (WAL, synchronous=FULL) or PostgreSQL.
 
-The layout and its versions are in ``artwork.event_schema``: decisions, events (idempotent
-by ``event_id``) and, from version 2, people's tag labels; an older file is upgraded on open.
+The layout, its versions and the upgrade on open are in ``artwork.event_schema``: decisions,
+events (idempotent by ``event_id``) and, from version 2, people's tag labels.
 
 A write returns only after its transaction is committed and synced: an acknowledged decision
-or event survives a crash or power loss.
+or event survives a crash or power loss. Writes from threads that arrive together share one
+transaction and one sync (``artwork.group_commit``), so durability does not cost throughput.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
 import time
-from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
+from typing import Any
 
-from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
-from artwork.event_schema import migrate
+import sqlalchemy as sa
+
+from artwork import event_schema as schema
+from artwork.errors import ArtifactError, InputError, NotFoundError
+from artwork.event_writes import RecordResult, insert_decisions, insert_events, rows_in
+from artwork.group_commit import GroupCommit, Ticket
 from artwork.labels import TagLabel
 from artwork.records import Decision, FeedbackEvent
 
 log = logging.getLogger(__name__)
 
-_IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's bound-variable limit
+_WRITE_LOCK = 0x61727477  # PostgreSQL advisory lock key that serialises writers ("artw")
 
-_DECISION_COLUMNS = (
-    "decision_id, user_id, title_id, candidates, artwork_id, propensity, policy, "
-    "policy_version, seed, context, created_at"
-)
-_EVENT_COLUMNS = "event_id, decision_id, type, value, time"
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    """What a batch of events did: newly stored, and already stored under the same event_id."""
-
-    accepted: int
-    duplicates: int
-    # newly stored per event type; a summary, left out of comparisons
-    accepted_types: Mapping[str, int] = field(default_factory=dict, compare=False)
+Write = Callable[[sa.Connection], Any]  # one caller's work inside a write transaction
 
 
 @dataclass(frozen=True)
@@ -56,30 +44,33 @@ class NewestRecords:
 
 
 class EventStore:
-    """Decisions and feedback events in a SQLite file; safe to share between threads.
+    """Decisions and feedback events in a SQLite file (a path) or PostgreSQL (a
+    ``postgresql+psycopg://`` URL); safe to share between threads.
 
-    One connection guarded by one lock: SQLite serialises writers anyway, and a single
-    connection can be closed for certain by ``close()``, which per-thread connections in a
-    thread pool cannot. Reads take the lock too; WAL lets other processes read meanwhile.
+    Reads use pooled connections (WAL lets them run beside a write). Writes go through a group
+    commit: one transaction at a time per store, each holding the database's write lock (SQLite
+    ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so checks made inside it still hold when
+    its inserts run and ``rowid`` positions are assigned in commit order.
     """
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+    def __init__(self, location: Path | str, *, max_batch: int = 256) -> None:
+        """Open (creating or upgrading) the store; up to ``max_batch`` concurrent writes share
+        a transaction (1: each commits on its own)."""
+        self.url = schema.store_url(location)
+        self._sqlite = self.url.get_backend_name() == "sqlite"
+        self.path: Path | None = Path(self.url.database or "") if self._sqlite else None
+        self.location = str(self.path) if self.path else self.url.render_as_string()
+        if self.path:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._closed = False
+        self._engine = schema.create_store_engine(self.url)
+        self._group: GroupCommit[Write] = GroupCommit(self._commit_batch, max_batch)
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so each batch is exactly
-            # one transaction; timeout waits for another process's write lock.
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
-            )
-        except sqlite3.Error as exc:
-            raise ArtifactError(f"{self.path}: cannot open the event store: {exc}") from exc
-        try:
-            self._configure()
-            self._migrate()
+            self._check_journal()
+            with self._writing() as db:
+                schema.upgrade(db, self.location)
         except BaseException:
-            self._db.close()
+            self._engine.dispose()
             raise
 
     # --- writing -----------------------------------------------------------------------------
@@ -87,34 +78,8 @@ class EventStore:
     def record_decisions(self, decisions: Iterable[Decision]) -> None:
         """Store decisions in one transaction; a decision_id already stored is an error."""
         decisions = list(decisions)
-        if not decisions:
-            return
-        with self._transaction() as db:
-            ids = [d.decision_id for d in decisions]
-            known = self._existing_decisions(db, ids)
-            errors = [
-                InputError(
-                    f"decision {d.decision_id!r} is already recorded",
-                    field=f"decisions[{i}].decision_id",
-                )
-                for i, d in enumerate(decisions)
-                if d.decision_id in known
-            ]
-            if len(set(ids)) != len(ids):
-                errors.append(InputError("repeated decision_id within the batch"))
-            if errors:
-                raise InputErrors(errors)
-            db.executemany(
-                f"INSERT INTO decisions ({_DECISION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                [
-                    (
-                        d.decision_id, d.user_id, d.title_id, json.dumps(list(d.candidates)),
-                        d.artwork_id, d.propensity, d.policy, d.policy_version, d.seed,
-                        d.context_json(), d.created_at,
-                    )
-                    for d in decisions
-                ],
-            )  # fmt: skip
+        if decisions:
+            self._group.submit(lambda db: insert_decisions(db, decisions))
 
     def record_events(self, events: Sequence[FeedbackEvent]) -> RecordResult:
         """Store a batch of events, all or nothing, idempotently by ``event_id``.
@@ -124,68 +89,62 @@ class EventStore:
         """
         if not events:
             return RecordResult(0, 0)
-        received_at = time.time()
-        with self._transaction() as db:
-            known = self._existing_decisions(db, [e.decision_id for e in events])
-            errors = [
-                InputError(f"unknown decision {e.decision_id!r}", field=f"events[{i}].decision_id")
-                for i, e in enumerate(events)
-                if e.decision_id not in known
-            ]
-            if errors:
-                raise InputErrors(errors)
-            accepted: Counter[str] = Counter()
-            for e in events:
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO events "
-                    "(event_id, decision_id, type, value, time, received_at) "
-                    "VALUES (?,?,?,?,?,?)",
-                    (e.event_id, e.decision_id, e.type, e.value, e.time, received_at),
-                )
-                accepted[e.type] += cursor.rowcount
-        total = sum(accepted.values())
-        return RecordResult(total, len(events) - total, MappingProxyType(+accepted))
+        return self._group.submit(lambda db: insert_events(db, events, time.time()))
 
     def record_labels(self, labels: Sequence[TagLabel]) -> int:
         """Append people's tag labels in one transaction; returns how many were stored."""
         received_at = time.time()
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT INTO labels (artwork_id, tag, label, received_at) VALUES (?,?,?,?)",
-                [(x.artwork_id, x.tag, x.label, received_at) for x in labels],
-            )
-        return len(labels)
+        rows = [{"artwork_id": x.artwork_id, "tag": x.tag, "label": x.label,
+                 "received_at": received_at} for x in labels]  # fmt: skip
+        if rows:
+            self._group.submit(lambda db: db.execute(schema.labels.insert(), rows))
+        return len(rows)
+
+    def _commit_batch(self, tickets: Sequence[Ticket[Write]]) -> None:
+        """Run writers' work in one transaction, each in a savepoint so that one that fails
+        (e.g. an unknown decision) leaves the others' rows in; then commit once."""
+        with self._writing() as db:
+            for ticket in tickets:
+                try:
+                    with db.begin_nested():
+                        ticket.result = ticket.work(db)
+                except Exception as exc:  # this writer's own failure: handed back to it
+                    ticket.error = exc
 
     # --- reading -----------------------------------------------------------------------------
 
     def decision(self, decision_id: str) -> Decision:
         """One decision; ``NotFoundError`` when it was never recorded."""
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,)
-            ).fetchone()
+        query = sa.select(*schema.DECISION_COLUMNS).where(
+            schema.decisions.c.decision_id == decision_id
+        )
+        with self._reading() as db:
+            row = db.execute(query).first()
         if row is None:
             raise NotFoundError(f"unknown decision {decision_id!r}")
         return self._decision(row)
 
     def decisions(self, user_id: str | None = None) -> list[Decision]:
         """All decisions (or one user's), oldest first."""
-        query = f"SELECT {_DECISION_COLUMNS} FROM decisions"
-        params: tuple[str, ...] = ()
+        d = schema.decisions
+        query = sa.select(*schema.DECISION_COLUMNS).order_by(d.c.created_at, d.c.rowid)
         if user_id is not None:
-            query, params = query + " WHERE user_id = ?", (user_id,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY created_at, rowid", params).fetchall()
+            query = query.where(d.c.user_id == user_id)
+        with self._reading() as db:
+            rows = db.execute(query).all()
         return [self._decision(row) for row in rows]
 
     def last_decision(self, user_id: str) -> Decision | None:
         """The user's most recent decision (None for a user with none)."""
-        with self._lock:
-            row = self._db.execute(
-                f"SELECT {_DECISION_COLUMNS} FROM decisions WHERE user_id = ? "
-                "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                (user_id,),
-            ).fetchone()
+        d = schema.decisions
+        query = (
+            sa.select(*schema.DECISION_COLUMNS)
+            .where(d.c.user_id == user_id)
+            .order_by(d.c.created_at.desc(), d.c.rowid.desc())
+            .limit(1)
+        )
+        with self._reading() as db:
+            row = db.execute(query).first()
         return None if row is None else self._decision(row)
 
     def engaged_artwork(
@@ -193,16 +152,15 @@ class EventStore:
     ) -> dict[str, tuple[str, float]]:
         """Per title, the artwork through which the user last engaged (an event of one of
         ``types`` at or after ``since``) and that event's time: {title_id: (artwork_id, time)}."""
-        kinds = sorted(set(types))
-        marks = ", ".join("?" * len(kinds))
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT d.title_id, d.artwork_id, e.time FROM decisions d "
-                "JOIN events e ON e.decision_id = d.decision_id "
-                f"WHERE d.user_id = ? AND e.time >= ? AND e.type IN ({marks}) "
-                "ORDER BY e.time, e.rowid",
-                (user_id, since, *kinds),
-            ).fetchall()
+        d, e = schema.decisions, schema.events
+        query = (
+            sa.select(d.c.title_id, d.c.artwork_id, e.c.time)
+            .join(e, e.c.decision_id == d.c.decision_id)
+            .where(d.c.user_id == user_id, e.c.time >= since, e.c.type.in_(sorted(set(types))))
+            .order_by(e.c.time, e.c.rowid)
+        )
+        with self._reading() as db:
+            rows = db.execute(query).all()
         return {title_id: (artwork_id, float(t)) for title_id, artwork_id, t in rows}  # latest wins
 
     def decisions_after(
@@ -211,90 +169,100 @@ class EventStore:
         """Up to ``limit`` decisions with ``(created_at, decision_id) > after`` (all when
         ``after`` is None) and ``created_at <= until``, in that order: a trainer's next ones."""
         low, low_id = after if after is not None else (float("-inf"), "")
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_DECISION_COLUMNS} FROM decisions "
-                "WHERE (created_at, decision_id) > (?, ?) AND created_at <= ? "
-                "ORDER BY created_at, decision_id LIMIT ?",
-                (low, low_id, until, limit),
-            ).fetchall()
+        d = schema.decisions
+        query = (
+            sa.select(*schema.DECISION_COLUMNS)
+            .where(sa.tuple_(d.c.created_at, d.c.decision_id) > sa.tuple_(low, low_id))
+            .where(d.c.created_at <= until)
+            .order_by(d.c.created_at, d.c.decision_id)
+            .limit(limit)
+        )
+        with self._reading() as db:
+            rows = db.execute(query).all()
         return [self._decision(row) for row in rows]
 
     def decision_times(self, decision_ids: Iterable[str]) -> dict[str, float]:
         """``created_at`` of each of these decisions that is recorded."""
-        with self._lock:
-            select = "SELECT decision_id, created_at FROM decisions"
-            return dict(_rows_in(self._db, select, "decision_id", decision_ids))
+        d = schema.decisions
+        with self._reading() as db:
+            rows = rows_in(db, sa.select(d.c.decision_id, d.c.created_at), d.c.decision_id,
+                            decision_ids)  # fmt: skip
+        return {decision_id: created_at for decision_id, created_at in rows}
 
     def events(self, decision_id: str | None = None) -> list[FeedbackEvent]:
         """All events (or one decision's), in the order they were stored."""
-        query = f"SELECT {_EVENT_COLUMNS} FROM events"
-        params: tuple[str, ...] = ()
+        query = sa.select(*schema.EVENT_COLUMNS).order_by(schema.events.c.rowid)
         if decision_id is not None:
-            query, params = query + " WHERE decision_id = ?", (decision_id,)
-        with self._lock:
-            rows = self._db.execute(query + " ORDER BY rowid", params).fetchall()
+            query = query.where(schema.events.c.decision_id == decision_id)
+        with self._reading() as db:
+            rows = db.execute(query).all()
         return [self._event(row) for row in rows]
 
     def events_for(self, decision_ids: Iterable[str]) -> list[FeedbackEvent]:
         """The events of these decisions, in the order they were stored."""
-        query = f"SELECT rowid, {_EVENT_COLUMNS} FROM events"
-        with self._lock:
-            rows = _rows_in(self._db, query, "decision_id", decision_ids)
-        return [self._event(row[1:]) for row in sorted(rows)]
+        e = schema.events
+        with self._reading() as db:
+            rows = rows_in(db, sa.select(e.c.rowid, *schema.EVENT_COLUMNS), e.c.decision_id,
+                            decision_ids)  # fmt: skip
+        return [self._event(row[1:]) for row in sorted(rows, key=lambda r: r[0])]
 
     def events_since(self, position: int) -> tuple[list[FeedbackEvent], int]:
         """The events stored after ``position`` (0: all), in order, and the position after them
         (pass it to the next call): a change feed for incremental readers."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT rowid, {_EVENT_COLUMNS} FROM events WHERE rowid > ? ORDER BY rowid",
-                (position,),
-            ).fetchall()
-        return [self._event(row[1:]) for row in rows], (rows[-1][0] if rows else position)
+        e = schema.events
+        query = sa.select(e.c.rowid, *schema.EVENT_COLUMNS).where(e.c.rowid > position)
+        with self._reading() as db:
+            rows = db.execute(query.order_by(e.c.rowid)).all()
+        return [self._event(row[1:]) for row in rows], (int(rows[-1][0]) if rows else position)
 
     def event_position(self) -> int:
         """The position after the last stored event (see ``events_since``)."""
-        with self._lock:
-            return int(self._db.execute("SELECT COALESCE(MAX(rowid), 0) FROM events").fetchone()[0])
+        query = sa.select(sa.func.coalesce(sa.func.max(schema.events.c.rowid), 0))
+        with self._reading() as db:
+            return int(db.scalar(query))
 
     def latest_labels(self) -> list[TagLabel]:
         """The latest label of each (artwork, tag) that has one, in the order they were stored."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT artwork_id, tag, label FROM labels WHERE rowid IN "
-                "(SELECT MAX(rowid) FROM labels GROUP BY artwork_id, tag) ORDER BY rowid"
-            ).fetchall()
+        x = schema.labels
+        latest = sa.select(sa.func.max(x.c.rowid)).group_by(x.c.artwork_id, x.c.tag)
+        query = (
+            sa.select(x.c.artwork_id, x.c.tag, x.c.label)
+            .where(x.c.rowid.in_(latest))
+            .order_by(x.c.rowid)
+        )
+        with self._reading() as db:
+            rows = db.execute(query).all()
         return [TagLabel(artwork_id=a, tag=t, label=int(v)) for a, t, v in rows]
 
     def newest(self) -> NewestRecords:
         """When the newest decision was made and the newest event stored (for lag gauges)."""
+        e = schema.events
         with self._answering() as db:
-            decision_at = db.execute("SELECT MAX(created_at) FROM decisions").fetchone()[0]
-            event_at = db.execute(
-                "SELECT received_at FROM events ORDER BY rowid DESC LIMIT 1"
-            ).fetchone()
-        return NewestRecords(decision_at, event_at[0] if event_at else None)
+            decision_at = db.scalar(sa.select(sa.func.max(schema.decisions.c.created_at)))
+            event_at = db.scalar(sa.select(e.c.received_at).order_by(e.c.rowid.desc()).limit(1))
+        return NewestRecords(decision_at, event_at)
 
     def ping(self) -> None:
         """Answer a trivial query; ``ArtifactError`` when the store cannot (e.g. closed)."""
         with self._answering() as db:
-            db.execute("SELECT 1 FROM schema_version LIMIT 1").fetchone()
+            db.execute(sa.select(sa.literal(1)).select_from(schema.schema_version).limit(1))
 
     def schema_version(self) -> int:
-        """The layout version this file uses (``artwork.event_schema``)."""
-        with self._lock:
-            return int(self._db.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+        """The layout version this store uses (``artwork.event_schema``)."""
+        with self._reading() as db:
+            return int(db.scalar(sa.select(sa.func.max(schema.schema_version.c.version))))
 
     def journal_mode(self) -> str:
-        """SQLite's journal mode for this file (``wal``)."""
-        with self._lock:
-            return str(self._db.execute("PRAGMA journal_mode").fetchone()[0])
+        """SQLite's journal mode for this file (``wal``); PostgreSQL always writes ahead."""
+        if not self._sqlite:
+            return "wal"
+        with self._reading() as db:
+            return str(db.exec_driver_sql("PRAGMA journal_mode").scalar())
 
     def close(self) -> None:
-        """Close the connection; later calls fail. Closing twice is harmless."""
-        with self._lock:
-            self._db.close()
+        """Close the connections; later calls fail. Closing twice is harmless."""
+        self._closed = True
+        self._engine.dispose()
 
     def __enter__(self) -> EventStore:
         return self
@@ -304,49 +272,41 @@ class EventStore:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _configure(self) -> None:
+    def _check_journal(self) -> None:
+        if not self._sqlite:
+            return
         try:
-            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            # FULL syncs the WAL on every commit: NORMAL could lose the last acknowledged
-            # transactions on power loss, which would break "acknowledged means stored".
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-        except sqlite3.DatabaseError as exc:  # e.g. "file is not a database"
-            raise ArtifactError(f"{self.path}: not an event store: {exc}") from exc
-        if str(mode).lower() != "wal":
-            raise ArtifactError(f"{self.path}: cannot use WAL journaling (got {mode!r})")
-
-    def _migrate(self) -> None:
-        with self._transaction() as db:
-            migrate(db, self.path)
+            mode = self.journal_mode()
+        except sa.exc.DatabaseError as exc:  # e.g. "file is not a database"
+            raise ArtifactError(f"{self.location}: not an event store: {exc.orig}") from exc
+        if mode.lower() != "wal":
+            raise ArtifactError(f"{self.location}: cannot use WAL journaling (got {mode!r})")
 
     @contextmanager
-    def _answering(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock for a read whose failure (e.g. a closed store) is an ``ArtifactError``."""
-        with self._lock:
-            try:
-                yield self._db
-            except sqlite3.Error as exc:
-                raise ArtifactError(f"{self.path}: the event store does not answer: {exc}") from exc
+    def _reading(self) -> Iterator[sa.Connection]:
+        if self._closed:
+            raise ArtifactError(f"{self.location}: the event store is closed")
+        with self._engine.connect() as db:
+            yield db
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Hold the lock and one write transaction; commit on success, roll back on error."""
-        with self._lock:
-            # IMMEDIATE takes the write lock now, so the checks inside the transaction still
-            # hold when its inserts run, even with another process writing the same file.
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:  # a failed COMMIT leaves it open
-                    self._db.execute("ROLLBACK")
-                raise
+    def _writing(self) -> Iterator[sa.Connection]:
+        """One write transaction holding the database's write lock; commits on success."""
+        with self._reading() as db:
+            db.execution_options(write=True)  # SQLite: BEGIN IMMEDIATE
+            with db.begin():
+                if not self._sqlite:
+                    db.execute(sa.select(sa.func.pg_advisory_xact_lock(_WRITE_LOCK)))
+                yield db
 
-    @staticmethod
-    def _existing_decisions(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
-        return {r[0] for r in _rows_in(db, "SELECT decision_id FROM decisions", "decision_id", ids)}
+    @contextmanager
+    def _answering(self) -> Iterator[sa.Connection]:
+        """A read whose failure (e.g. a closed store) is an ``ArtifactError``."""
+        try:
+            with self._reading() as db:
+                yield db
+        except (ArtifactError, sa.exc.SQLAlchemyError) as exc:
+            raise ArtifactError(f"{self.location}: the event store does not answer: {exc}") from exc
 
     def _decision(self, row: tuple) -> Decision:
         """A stored decision row as a record; a malformed row is an ``InputError`` naming it."""
@@ -379,16 +339,4 @@ class EventStore:
             raise self._bad_row("events", row[0], exc.field, reason) from None
 
     def _bad_row(self, table: str, key: object, field: str | None, reason: str) -> InputError:
-        return InputError(reason, file=str(self.path), field=f"{table}[{key!r}].{field}")
-
-
-def _rows_in(db: sqlite3.Connection, select: str, column: str, keys: Iterable[str]) -> list[tuple]:
-    """``select`` restricted to rows whose ``column`` is one of ``keys``, in chunks that keep
-    each query under SQLite's bound-variable limit (row order is not defined)."""
-    unique = sorted(set(keys))
-    rows: list[tuple] = []
-    for start in range(0, len(unique), _IN_CHUNK):
-        chunk = unique[start : start + _IN_CHUNK]
-        marks = ",".join("?" * len(chunk))
-        rows += db.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall()
-    return rows
+        return InputError(reason, file=self.location, field=f"{table}[{key!r}].{field}")

@@ -301,7 +301,7 @@ class OnlineLearner:
             fields = {
                 "training": {
                     "source": "online",
-                    "event_store": str(self.store.path),
+                    "event_store": self.store.location,
                     "watermark": state.watermark,
                     "decisions": state.trained,
                     "reward_policy": state.reward_policy,

@@ -70,7 +70,7 @@ def home_rows(
     if popular:
         rows.append(Row("Popular now", "Most watched by everyone", popular))
 
-    favourites = _genre_ranking(catalog, own)
+    favourites = favourite_genres(catalog, own)
     overall = _genre_ranking(catalog, history.interactions, include_unwatched=True)
     genres = [(g, True) for g in favourites] + [(g, False) for g in overall if g not in favourites]
     for genre, favourite in genres:
@@ -86,6 +86,11 @@ def home_rows(
                 Row(f"Popular in {genre}", f"{genre} is among the most watched genres", titles)
             )
     return rows[:n_rows]
+
+
+def favourite_genres(catalog: Catalog, interactions: Iterable[Interaction]) -> list[str]:
+    """The genres a viewer watched, by watched fraction summed over ``interactions``."""
+    return _genre_ranking(catalog, interactions)
 
 
 def _genre_ranking(

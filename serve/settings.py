@@ -16,7 +16,8 @@ class Settings(BaseSettings):
 
     ``db`` defaults to ``<world>/events.db``: the log sits beside the catalog and history it
     refers to, so one folder holds one experiment. Point it elsewhere when the world folder is
-    read-only or shared.
+    read-only or shared, or at PostgreSQL with a URL (``postgresql+psycopg://user@host/db``),
+    which is used as is.
 
     Access: with ``api_token`` set, writes (events, labels) and admin endpoints (reload, the
     labels export) need ``Authorization: Bearer <token>``. Without one (the local demo), writes
@@ -26,7 +27,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARTWORK_")
 
     world: Path = Field(description="catalog folder (titles, artwork, optional interactions.csv)")
-    db: Path | None = Field(None, description="SQLite event log; default <world>/events.db")
+    db: Path | str | None = Field(
+        None,
+        description="event log: a SQLite file (default <world>/events.db) or a database URL",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     rows: int = Field(4, ge=1, le=20, description="home page rows when a request gives none")
@@ -38,6 +42,11 @@ class Settings(BaseSettings):
         "learnt), or 'uniform' for pure exploration",
     )
     policy_dir: Path | None = Field(None, description="a saved policy folder; overrides policy")
+    recommender: str = Field(
+        "recency_ease",
+        description="the recommender fitted on the world's history at start-up for the rows "
+        "(any of models.recommenders), or 'popular' for popularity and genre rows only",
+    )
     tags: Path | None = Field(
         None,
         description="tag store (Parquet) for the features; default <world>/tags.parquet, else "
@@ -77,6 +86,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters")
         return token
 
+    @field_validator("db", mode="before")
+    @classmethod
+    def _path_or_url(cls, db: object) -> object:
+        """A URL (``scheme://...``) stays text; anything else is a SQLite file's path."""
+        if isinstance(db, str) and "://" not in db:
+            return Path(db)
+        return db
+
     @model_validator(mode="after")
     def _default_db(self) -> Settings:
         if self.db is None:
@@ -85,11 +102,15 @@ class Settings(BaseSettings):
 
     @property
     def learner_path(self) -> Path:
-        """The online learner's state folder (``learner_dir`` after defaulting)."""
-        return self.learner_dir or self.db_path.parent / "learner"
+        """The online learner's state folder (``learner_dir`` after defaulting): beside a SQLite
+        event log, in the world folder for a database server."""
+        if self.learner_dir is not None:
+            return self.learner_dir
+        db = self.db_path
+        return (db.parent if isinstance(db, Path) else self.world) / "learner"
 
     @property
-    def db_path(self) -> Path:
-        """The event log's path (``db`` after defaulting)."""
+    def db_path(self) -> Path | str:
+        """The event log's path, or its URL (``db`` after defaulting)."""
         assert self.db is not None
         return self.db

@@ -14,8 +14,10 @@ from artwork.catalog import Catalog, load_catalog
 from artwork.demo.viewers import read_viewer_profiles
 from artwork.errors import ArtifactError
 from artwork.event_store import EventStore
+from artwork.features import FeatureBuilder
 from artwork.interactions import ViewingHistory, load_history
 from artwork.learning import OnlineLearner
+from artwork.personal_rows import TitleRanker
 from artwork.policy_selection import PolicySelector, catalog_features
 from artwork.rewards import RewardPolicy
 from artwork.selection import SelectionConfig, SelectionPipeline, UniformSelector
@@ -44,6 +46,7 @@ class ServiceState:
     store: EventStore
     selection: SelectionPipeline
     learning: LearningLoop | None = None  # None: the policy is fixed
+    ranker: TitleRanker | None = None  # None: popularity and genre rows
     label_tags: frozenset[str] = frozenset(default_vocabulary().tags)  # tags people may label
     loaded_at: float = field(default_factory=time.time)
 
@@ -82,9 +85,15 @@ class ServiceState:
         log.info(
             "loaded %d titles, %d artwork, %d viewers; policy %s %s%s; event log %s",
             len(catalog.titles), len(catalog.artwork), len(history.viewers), selector.name,
-            selector.version, ", learning online" if learning else "", settings.db_path,
+            selector.version, ", learning online" if learning else "", store.location,
         )  # fmt: skip
-        return cls(settings, catalog, history, store, pipeline, learning)
+        ranker = None
+        if settings.recommender != "popular":
+            started = time.perf_counter()
+            ranker = TitleRanker.fit(catalog, history, settings.recommender)
+            log.info("recommender %s fitted in %.2f s", settings.recommender,
+                     time.perf_counter() - started)  # fmt: skip
+        return cls(settings, catalog, history, store, pipeline, learning, ranker=ranker)
 
     @property
     def policy_source(self) -> str:
@@ -94,6 +103,12 @@ class ServiceState:
         if self.settings.policy_dir is not None:
             return "policy_dir"
         return "uniform" if self.settings.policy == "uniform" else "fresh"
+
+    @property
+    def features(self) -> FeatureBuilder | None:
+        """The serving policy's features (image tags included); None for the uniform policy."""
+        selector = self.selection.selector
+        return selector.features if isinstance(selector, PolicySelector) else None
 
     def offline_estimates(self) -> dict | None:
         """The off-policy estimates on the saved policy's card (``train_bandit`` writes them);

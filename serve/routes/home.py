@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from artwork.catalog import MATURITY_RATINGS
 from artwork.errors import NotFoundError
-from artwork.rows import home_rows
+from artwork.personal_rows import personal_rows
 from serve.metrics import Metrics
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service
@@ -45,12 +45,16 @@ def home(
     session_id: Session = None,
 ) -> HomeResponse:
     """Rows for ``user_id``; every artwork decision is stored before the response is sent."""
-    page = home_rows(
+    # A title the viewer disliked or hid leaves their rows; titles like it move down.
+    disliked = service.store.engaged_artwork(user_id, 0.0, ("dislike", "hide"))
+    page = personal_rows(
         service.catalog,
         service.history,
+        service.ranker,
         user_id,
         n_rows=rows or service.settings.rows,
         per_row=per_row or service.settings.per_row,
+        disliked=disliked,
     )
     page, decisions = service.selection.decide_page(
         user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,

@@ -21,7 +21,7 @@ def db(tmp_path):
 @pytest.fixture
 def client(tiny_world, db):
     settings = Settings(world=tiny_world, db=db, rows=4, per_row=2, max_events_per_request=5,
-                        policy="uniform")  # fmt: skip
+                        policy="uniform", recommender="popular")  # fmt: skip
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

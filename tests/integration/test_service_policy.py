@@ -119,3 +119,27 @@ def test_a_restarted_service_resumes_its_learnt_policy(world, tmp_path):
 
 def _broken(policy):
     raise ModelError("corrupt policy file")
+
+
+def test_a_known_viewer_gets_rows_from_the_recommender(world, tmp_path):
+    with _client(world, tmp_path, policy="uniform") as client:
+        page = client.get("/v1/home", params={"user_id": "u0003", "rows": 3, "per_row": 4})
+        assert page.status_code == 200, page.text
+        new = client.get("/v1/home", params={"user_id": "someone-new", "rows": 3})
+    rows = page.json()["rows"]
+    assert rows[0]["name"] == "Top picks for you" and len(rows) <= 3
+    shown = [t["title_id"] for row in rows for t in row["titles"]]
+    assert len(shown) == len(set(shown))
+    assert new.json()["rows"][0]["name"] == "Popular now"  # cold start
+
+
+def test_a_disliked_title_leaves_the_viewers_rows(world, tmp_path):
+    params = {"user_id": "u0003", "rows": 4, "per_row": 6}
+    with _client(world, tmp_path, policy="uniform") as client:
+        page = client.get("/v1/home", params=params).json()
+        first = page["rows"][0]["titles"][0]
+        event = {"event_id": "d1", "decision_id": first["artwork"]["decision_id"],
+                 "type": "dislike"}  # fmt: skip
+        assert client.post("/v1/events", json={"events": [event]}).status_code == 202
+        again = client.get("/v1/home", params=params).json()
+    assert first["title_id"] not in [t["title_id"] for r in again["rows"] for t in r["titles"]]

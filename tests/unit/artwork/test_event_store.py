@@ -11,6 +11,7 @@ from artwork.errors import ArtifactError, InputError, InputErrors, NotFoundError
 from artwork.event_store import EventStore, RecordResult
 from artwork.labels import TagLabel
 from artwork.records import FeedbackEvent
+from tests import postgres_server
 
 
 def click(event_id: str, decision_id: str, event_type: str = "click", value=None) -> FeedbackEvent:
@@ -20,20 +21,28 @@ def click(event_id: str, decision_id: str, event_type: str = "click", value=None
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(store_location):
+    """An empty store on each backend (SQLite; PostgreSQL where a server can be started)."""
+    with EventStore(store_location) as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     with EventStore(tmp_path / "events.db") as opened:
         yield opened
 
 
-def test_the_store_uses_wal_and_full_sync(store):
+def test_the_store_uses_wal_and_full_sync(sqlite_store):
+    store = sqlite_store
     assert store.journal_mode() == "wal"
     db = sqlite3.connect(store.path)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # persistent in the file
     db.close()
 
 
-def test_decisions_and_events_read_back_from_a_new_store(tmp_path, make_decision):
-    path = tmp_path / "log" / "events.db"
+def test_decisions_and_events_read_back_from_a_new_store(store_location, make_decision):
+    path = store_location
     first, second = make_decision(user_id="v1"), make_decision(user_id="v2", title_id="t1")
     with EventStore(path) as store:
         store.record_decisions([first, second])
@@ -151,7 +160,8 @@ def test_incremental_reads_follow_time_then_id_and_storage_order(store, make_dec
     assert [e.event_id for e in store.events_for([late.decision_id])] == ["a", "c"]
 
 
-def test_a_malformed_stored_row_is_named(store, make_decision):
+def test_a_malformed_stored_row_is_named(sqlite_store, make_decision):
+    store = sqlite_store
     decision = make_decision()
     store.record_decisions([decision])
     store.record_events([click("e1", decision.decision_id)])
@@ -216,3 +226,82 @@ def test_a_closed_store_does_not_answer_a_ping(tmp_path):
     store.close()
     with pytest.raises(ArtifactError, match="does not answer"):
         store.ping()
+
+
+def test_concurrent_writers_each_return_once_their_rows_are_committed(
+    store_location, make_decision
+):
+    """Group commit: every acknowledged write is visible to a separate reader, and a writer
+    whose batch is refused does not spoil the others committed beside it."""
+    decision = make_decision()
+    with EventStore(store_location) as writer, EventStore(store_location) as reader:
+        writer.record_decisions([decision])
+        missing, refused = [], []
+
+        def post(worker: int) -> None:
+            decision_id = decision.decision_id if worker else "f" * 32  # 0: an unknown one
+            for i in range(10):
+                event_id = f"w{worker}-{i}"
+                try:
+                    writer.record_events([click(event_id, decision_id)])
+                except InputErrors:
+                    refused.append(event_id)
+                    continue
+                if event_id not in {e.event_id for e in reader.events(decision_id)}:
+                    missing.append(event_id)
+
+        threads = [threading.Thread(target=post, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert missing == [] and len(refused) == 10
+        assert len(reader.events()) == 50
+
+
+def test_a_version_2_file_from_before_alembic_is_adopted(tmp_path, make_decision, v1_event_store):
+    path = v1_event_store(tmp_path / "v2.db", make_decision())
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE labels (artwork_id TEXT NOT NULL, tag TEXT NOT NULL, "
+        "label INTEGER NOT NULL CHECK (label IN (0, 1)), received_at REAL NOT NULL);"
+        "INSERT INTO labels VALUES ('a1', 'car', 1, 5.0);"
+        "INSERT INTO schema_version VALUES (2, 1700000001.0);"
+    )
+    db.close()
+    with EventStore(path) as store:
+        assert store.schema_version() == 2
+        assert store.latest_labels() == [TagLabel(artwork_id="a1", tag="car", label=1)]
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
+    assert [v for (v,) in db.execute("SELECT version FROM schema_version")] == [1, 2]
+    indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+    db.close()
+    assert "decisions_by_time" in indexes  # added to files made before it was in version 1
+
+
+def test_a_revision_this_code_does_not_know_is_refused(tmp_path):
+    path = tmp_path / "events.db"
+    EventStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE alembic_version SET version_num = '0099'")
+    db.commit()
+    db.close()
+    with pytest.raises(ArtifactError, match="0099"):
+        EventStore(path)
+
+
+def test_a_sqlite_url_names_the_same_file_as_its_path(tmp_path, make_decision):
+    decision = make_decision()
+    with EventStore(f"sqlite:///{tmp_path / 'events.db'}") as by_url:
+        by_url.record_decisions([decision])
+        assert by_url.path == tmp_path / "events.db"
+    with EventStore(tmp_path / "events.db") as by_path:
+        assert by_path.decisions() == [decision]
+
+
+def test_without_a_server_binary_the_postgresql_tests_are_skipped(tmp_path, monkeypatch):
+    monkeypatch.setattr(postgres_server, "BIN", tmp_path / "no-such-bin")
+    server = postgres_server.postgres_server()
+    with pytest.raises(postgres_server.ServerUnavailable, match="no PostgreSQL"):
+        server.__enter__()

@@ -1,0 +1,112 @@
+"""What one write does inside its transaction: check the batch against the stored rows, then insert.
+
+Each function runs on a connection that holds the database's write lock (see ``EventStore``),
+so what its checks see is still true when its inserts run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import sqlalchemy as sa
+
+from artwork import event_schema as schema
+from artwork.errors import InputError, InputErrors
+from artwork.records import Decision, FeedbackEvent
+
+_IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's bound-variable limit
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a batch of events did: newly stored, and already stored under the same event_id."""
+
+    accepted: int
+    duplicates: int
+    # newly stored per event type; a summary, left out of comparisons
+    accepted_types: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+
+def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
+    """Insert decisions; ``InputErrors`` (nothing stored) for an id already recorded."""
+    ids = [d.decision_id for d in decisions]
+    known = _existing_decisions(db, ids)
+    errors = [
+        InputError(
+            f"decision {d.decision_id!r} is already recorded",
+            field=f"decisions[{i}].decision_id",
+        )
+        for i, d in enumerate(decisions)
+        if d.decision_id in known
+    ]
+    if len(set(ids)) != len(ids):
+        errors.append(InputError("repeated decision_id within the batch"))
+    if errors:
+        raise InputErrors(errors)
+    db.execute(
+        schema.decisions.insert(),
+        [
+            {
+                "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
+                "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
+                "propensity": d.propensity, "policy": d.policy,
+                "policy_version": d.policy_version, "seed": d.seed,
+                "context": d.context_json(), "created_at": d.created_at,
+            }
+            for d in decisions
+        ],
+    )  # fmt: skip
+
+
+def insert_events(
+    db: sa.Connection, events: Sequence[FeedbackEvent], received_at: float
+) -> RecordResult:
+    """Insert the events not stored yet; ``InputErrors`` (nothing stored) for unknown decisions."""
+    known = _existing_decisions(db, [e.decision_id for e in events])
+    errors = [
+        InputError(f"unknown decision {e.decision_id!r}", field=f"events[{i}].decision_id")
+        for i, e in enumerate(events)
+        if e.decision_id not in known
+    ]
+    if errors:
+        raise InputErrors(errors)
+    # The write lock is held, so the ids seen here are all there are: a plain insert of
+    # the rest is exactly "insert or ignore", and counts what it stored.
+    stored = rows_in(db, sa.select(schema.events.c.event_id), schema.events.c.event_id,
+                      [e.event_id for e in events])  # fmt: skip
+    seen = {r[0] for r in stored}
+    fresh = []
+    for e in events:
+        if e.event_id not in seen:
+            seen.add(e.event_id)
+            fresh.append(e)
+    if fresh:
+        db.execute(
+            schema.events.insert(),
+            [{"event_id": e.event_id, "decision_id": e.decision_id, "type": e.type,
+              "value": e.value, "time": e.time, "received_at": received_at}
+             for e in fresh],
+        )  # fmt: skip
+    accepted = Counter(e.type for e in fresh)
+    return RecordResult(len(fresh), len(events) - len(fresh), MappingProxyType(+accepted))
+
+
+def _existing_decisions(db: sa.Connection, ids: Sequence[str]) -> set[str]:
+    column = schema.decisions.c.decision_id
+    return {r[0] for r in rows_in(db, sa.select(column), column, ids)}
+
+
+def rows_in(
+    db: sa.Connection, select: sa.Select, column: sa.ColumnElement, keys: Iterable[str]
+) -> list[sa.Row]:
+    """``select`` restricted to rows whose ``column`` is one of ``keys``, in chunks that keep
+    each query under SQLite's bound-variable limit (row order is not defined)."""
+    unique = sorted(set(keys))
+    rows: list[sa.Row] = []
+    for start in range(0, len(unique), _IN_CHUNK):
+        rows += db.execute(select.where(column.in_(unique[start : start + _IN_CHUNK]))).all()
+    return rows

@@ -1,0 +1,19 @@
+"""Settings.db: a SQLite file's path (default beside the world) or a database URL, kept as is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from serve.settings import Settings
+
+
+def test_the_event_log_is_a_path_by_default_and_a_url_when_given_one(tmp_path, monkeypatch):
+    assert Settings(world=tmp_path).db_path == tmp_path / "events.db"
+    assert Settings(world=tmp_path, db=str(tmp_path / "x.db")).db_path == tmp_path / "x.db"
+    url = "postgresql+psycopg://artwork:secret@db.internal:5432/events"
+    monkeypatch.setenv("ARTWORK_DB", url)
+    settings = Settings(world=tmp_path)
+    assert settings.db_path == url
+    assert settings.learner_path == tmp_path / "learner"
+    monkeypatch.setenv("ARTWORK_DB", "logs/events.db")
+    assert Settings(world=tmp_path).learner_path == Path("logs/learner")
