@@ -11,7 +11,7 @@ PIP_FLAGS := --quiet --disable-pip-version-check
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: demo test lint bench clean world
+.PHONY: demo test lint bench clean world chromium
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,10 +35,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(STAMP) lint
+# The browser tests (tests/e2e) drive Debian's Chromium; install it when missing and apt can,
+# else say so and let those tests skip.
+CHROMIUM_PKG ?= chromium
+chromium:
+	@command -v $(CHROMIUM_PKG) >/dev/null 2>&1 || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); command -v apt-get >/dev/null 2>&1 && { \
+	    timeout 300 $$sudo apt-get install -y -qq $(CHROMIUM_PKG) || { \
+	    timeout 300 $$sudo apt-get update -qq && \
+	    timeout 300 $$sudo apt-get install -y -qq $(CHROMIUM_PKG); }; } >/dev/null 2>&1; } || \
+	  echo "$(CHROMIUM_PKG) could not be installed (no apt, no root or no mirror): the e2e tests will skip"
+
+test: $(STAMP) lint chromium
 	$(PY) -m pytest -q
 
-BENCHES := tagging tag_quality ope ope_coverage bandit recommender
+BENCHES := tagging tag_quality ope ope_coverage bandit recommender event_store service
 
 bench: $(STAMP)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev,bench]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'

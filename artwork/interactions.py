@@ -38,6 +38,7 @@ class ViewingHistory:
         for i in self.interactions:
             by_viewer.setdefault(i.viewer_id, []).append(i)
         self._by_viewer = {k: tuple(v) for k, v in by_viewer.items()}
+        self._popularity: dict[float, Counter[str]] = {}  # by threshold: every home page asks
 
     @property
     def viewers(self) -> tuple[str, ...]:
@@ -48,8 +49,13 @@ class ViewingHistory:
         return self._by_viewer.get(viewer_id, ())
 
     def popularity(self, min_watched: float = 0.0) -> Counter[str]:
-        """How many viewings each title has (counting those with ``watched >= min_watched``)."""
-        return Counter(i.title_id for i in self.interactions if i.watched >= min_watched)
+        """How many viewings each title has (counting those with ``watched >= min_watched``); a
+        fresh copy each call, counted once per threshold (the history never changes)."""
+        counts = self._popularity.get(min_watched)
+        if counts is None:
+            counts = Counter(i.title_id for i in self.interactions if i.watched >= min_watched)
+            self._popularity[min_watched] = counts
+        return Counter(counts)
 
 
 def write_history(path: Path | str, interactions: Iterable[Interaction]) -> None:

@@ -19,7 +19,7 @@ from artwork import __version__
 from artwork.errors import ArtworkError, InputError, InputErrors, NotFoundError
 from serve.metrics import ServiceMetrics
 from serve.reload import ReloadError, ServiceRunner
-from serve.routes import admin, events, home, images, labels, ops, page
+from serve.routes import admin, events, home, images, labels, ops, page, stats
 from serve.schemas import ErrorItem, ErrorResponse
 from serve.settings import Settings
 from serve.state import ServiceState
@@ -55,7 +55,7 @@ def create_app(settings: Settings, service: ServiceState | None = None) -> FastA
     app.add_exception_handler(ArtworkError, _domain_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    for module in (home, events, labels, images, admin, ops, page):
+    for module in (home, events, labels, images, admin, stats, ops, page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     return app

@@ -3,53 +3,27 @@ configs and the CLI through ``make_policy`` and ``load_policy``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from models.bandits.base import Policy
 from models.bandits.errors import PolicyError
+from models.registry import Registry
 
-P = TypeVar("P", bound=type[Policy])
-_POLICIES: dict[str, type[Policy]] = {}
-
-
-def register_policy(name: str) -> Callable[[P], P]:
-    """Class decorator: register a ``Policy`` subclass under ``name`` and set its ``name``."""
-
-    def register(cls: P) -> P:
-        if name in _POLICIES and _POLICIES[name] is not cls:
-            raise PolicyError(f"policy {name!r} is already registered ({_POLICIES[name]})")
-        if not (isinstance(cls, type) and issubclass(cls, Policy)):
-            raise PolicyError(f"@register_policy({name!r}) decorates Policy subclasses only")
-        cls.name = name
-        _POLICIES[name] = cls
-        return cls
-
-    return register
-
-
-def available_policies() -> list[str]:
-    """The registered policy names, sorted."""
-    return sorted(_POLICIES)
+_POLICIES: Registry[type[Policy]] = Registry("policy", Policy, PolicyError)
+register_policy = _POLICIES.register
+available_policies = _POLICIES.names
 
 
 def policy_class(name: object) -> type[Policy]:
     """The class registered as ``name``."""
-    if not isinstance(name, str) or name not in _POLICIES:
-        raise PolicyError(f"unknown policy {name!r}; available: {', '.join(available_policies())}")
-    return _POLICIES[name]
+    return _POLICIES.get(name)
 
 
 def make_policy(name: str, d_ctx: int, d_arm: int, **config: Any) -> Policy:
     """A fresh policy ``name`` for contexts of d_ctx and candidates of d_arm features, with its
     config fields set from ``config`` (unknown keys are refused)."""
-    cls = policy_class(name)
-    try:
-        settings = cls.Config(**config)
-    except TypeError as exc:
-        fields = ", ".join(cls.Config.__dataclass_fields__)
-        raise PolicyError(f"policy {name!r}: {exc}; its config fields are {fields}") from exc
+    cls, settings = _POLICIES.configured(name, config)
     return cls(d_ctx, d_arm, settings)
 
 

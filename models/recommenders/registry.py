@@ -3,56 +3,27 @@ from configs and the CLI through ``make_recommender`` and ``load_recommender``."
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from models.recommenders.base import Recommender
 from models.recommenders.errors import RecommenderError
+from models.registry import Registry
 
-R = TypeVar("R", bound=type[Recommender])
-_RECOMMENDERS: dict[str, type[Recommender]] = {}
-
-
-def register_recommender(name: str) -> Callable[[R], R]:
-    """Class decorator: register a ``Recommender`` subclass under ``name`` and set its ``name``."""
-
-    def register(cls: R) -> R:
-        if name in _RECOMMENDERS and _RECOMMENDERS[name] is not cls:
-            raise RecommenderError(f"recommender {name!r} is already registered")
-        if not (isinstance(cls, type) and issubclass(cls, Recommender)):
-            raise RecommenderError(f"@register_recommender({name!r}) decorates Recommenders only")
-        cls.name = name
-        _RECOMMENDERS[name] = cls
-        return cls
-
-    return register
-
-
-def available_recommenders() -> list[str]:
-    """The registered recommender names, sorted."""
-    return sorted(_RECOMMENDERS)
+_RECOMMENDERS: Registry[type[Recommender]] = Registry("recommender", Recommender, RecommenderError)
+register_recommender = _RECOMMENDERS.register
+available_recommenders = _RECOMMENDERS.names
 
 
 def recommender_class(name: object) -> type[Recommender]:
     """The class registered as ``name``."""
-    if not isinstance(name, str) or name not in _RECOMMENDERS:
-        known = ", ".join(available_recommenders())
-        raise RecommenderError(f"unknown recommender {name!r}; available: {known}")
-    return _RECOMMENDERS[name]
+    return _RECOMMENDERS.get(name)
 
 
 def make_recommender(name: str, **config: Any) -> Recommender:
     """A fresh recommender ``name`` with its config fields set from ``config`` (unknown keys are
     refused)."""
-    cls = recommender_class(name)
-    try:
-        settings = cls.Config(**config)
-    except TypeError as exc:
-        fields = ", ".join(cls.Config.__dataclass_fields__)
-        raise RecommenderError(
-            f"recommender {name!r}: {exc}; its config fields are {fields}"
-        ) from exc
+    cls, settings = _RECOMMENDERS.configured(name, config)
     return cls(settings)
 
 

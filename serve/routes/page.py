@@ -1,4 +1,5 @@
-"""``GET /``: the web page (plain HTML, JS and CSS from ``serve/static``)."""
+"""``GET /`` (the viewer's page) and ``GET /admin`` (the admin page): plain HTML, JS and CSS
+from ``serve/static``."""
 
 from __future__ import annotations
 
@@ -15,3 +16,8 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 @router.get("/")
 def index() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html")
+
+
+@router.get("/admin")
+def admin() -> FileResponse:
+    return FileResponse(STATIC_DIR / "admin.html", media_type="text/html")

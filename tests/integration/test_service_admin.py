@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import threading
 import time
@@ -45,6 +46,11 @@ def _save_policy(world, folder, n: int, **card_fields):
                                 np.full(n, 0.25)))  # fmt: skip
     policy.save(folder, card_fields=card_fields)
     return folder
+
+
+def _truncate(path) -> None:
+    """Cut ``path`` off halfway, as a copy interrupted mid-write leaves it."""
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
 def _artwork(client) -> dict:
@@ -110,20 +116,28 @@ def test_a_reload_swaps_in_a_new_policy_and_old_requests_can_finish(world, tmp_p
     [
         (lambda world, policy: (policy / "policy.safetensors").write_bytes(b"half-written"),
          "policy.safetensors"),
+        (lambda world, policy: _truncate(policy / "policy.safetensors"), "policy.safetensors"),
+        (lambda world, policy: _truncate(policy / "policy.json"), "policy.json"),
         (lambda world, policy: (world / "titles.csv").write_text("garbage\n"), "titles.csv"),
     ],
+    ids=["garbage-weights", "half-written-weights", "half-written-card", "garbage-catalog"],
 )  # fmt: skip
 def test_a_failing_reload_says_why_and_the_previous_state_serves_on(
-    world, tmp_path, damage, reason
+    world, tmp_path, caplog, damage, reason
 ):
     folder = _save_policy(world, tmp_path / "policy", 300)
     with _client(world, tmp_path, policy_dir=folder, learn_every_s=0) as client:
         before = client.app.state.service
         damage(world, folder)
-        response = client.post("/v1/admin/reload")
+        with caplog.at_level(logging.ERROR, logger="serve.reload"):
+            response = client.post("/v1/admin/reload")
         assert response.status_code == 500
         detail = response.json()["detail"]
         assert detail.startswith("reload failed, still serving linucb-v1+300") and reason in detail
+        logged = [r.getMessage() for r in caplog.records if r.name == "serve.reload"]
+        assert len(logged) == 1 and logged[0].startswith(
+            "reload failed; still serving linucb-v1+300"
+        ) and reason in logged[0]  # fmt: skip
         assert client.app.state.service is before
         assert _artwork(client)["policy_version"] == "linucb-v1+300"
         assert client.get("/readyz").status_code == 200

@@ -57,3 +57,12 @@ def test_non_positive_sizes_are_refused(tiny_catalog, tiny_history, n_rows, per_
     with pytest.raises(InputError) as caught:
         home_rows(tiny_catalog, tiny_history, "v1", n_rows=n_rows, per_row=per_row)
     assert caught.value.field == field
+
+
+def test_popularity_is_counted_once_and_each_caller_gets_its_own_copy(tiny_history):
+    first = tiny_history.popularity(0.5)
+    assert first == {t: sum(1 for i in tiny_history.interactions
+                            if i.title_id == t and i.watched >= 0.5) for t in first}  # fmt: skip
+    first["t1"] += 100
+    assert tiny_history.popularity(0.5) != first
+    assert tiny_history.popularity(0.0).total() == len(tiny_history.interactions)
