@@ -90,7 +90,11 @@ class ServiceState:
         ranker = None
         if settings.recommender != "popular":
             started = time.perf_counter()
-            ranker = TitleRanker.fit(catalog, history, settings.recommender)
+            features = selector.features if isinstance(selector, PolicySelector) else None
+            artwork_ids = list(catalog.artwork)
+            tags = (dict(zip(artwork_ids, features.artwork_tags(artwork_ids), strict=True))
+                    if features is not None and artwork_ids else None)  # fmt: skip
+            ranker = TitleRanker.fit(catalog, history, settings.recommender, tags)
             log.info("recommender %s fitted in %.2f s", settings.recommender,
                      time.perf_counter() - started)  # fmt: skip
         return cls(settings, catalog, history, store, pipeline, learning, ranker=ranker)

@@ -143,3 +143,12 @@ def test_a_disliked_title_leaves_the_viewers_rows(world, tmp_path):
         assert client.post("/v1/events", json={"events": [event]}).status_code == 202
         again = client.get("/v1/home", params=params).json()
     assert first["title_id"] not in [t["title_id"] for r in again["rows"] for t in r["titles"]]
+
+
+def test_the_recommender_gets_the_policys_artwork_tags_for_cold_titles(world, tmp_path):
+    with _client(world, tmp_path) as client:
+        service = client.app.state.service
+        content, catalog = service.ranker.content, service.catalog
+    n_genres = len({g for t in catalog.titles.values() for g in t.genres})
+    assert content.shape == (len(catalog.titles), n_genres + len(service.features.tags))
+    assert np.abs(content[:, n_genres:]).sum() > 0  # the demo world's truth tags
