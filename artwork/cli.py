@@ -110,7 +110,8 @@ def _parser() -> argparse.ArgumentParser:
     labels = commands.add_parser("labels", help="people's tag labels").add_subparsers()
     export = labels.add_parser("export", help="the event store's labels as a human labels CSV "
                                "(artwork_id,tag,label) for training/calibrate_tags.py")  # fmt: skip
-    export.add_argument("--db", type=Path, required=True, help="SQLite event store file")
+    export.add_argument("--db", type=_store_location, required=True,
+                        help="event store: SQLite file or database URL")  # fmt: skip
     export.add_argument("--out", type=Path, required=True, help="CSV file to write")
     export.set_defaults(run=_labels_export)
     return parser
@@ -224,13 +225,19 @@ def _labels_export(args: argparse.Namespace) -> int:
     from artwork.event_store import EventStore
     from artwork.labels import write_human_labels
 
-    if not args.db.is_file():
+    if isinstance(args.db, Path) and not args.db.is_file():
         raise ArtifactError(f"{args.db}: no event store there")
     with EventStore(args.db) as store:
         labels = store.latest_labels()
     write_human_labels(args.out, labels)
     print(f"wrote {len(labels)} labels to {args.out}")
     return 0
+
+
+def _store_location(text: str) -> Path | str:
+    """``--db``: a database URL as is, else a SQLite file's path (``event_store.store_location``,
+    without importing SQLAlchemy to parse arguments)."""
+    return text if "://" in text else Path(text)
 
 
 if __name__ == "__main__":

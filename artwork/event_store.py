@@ -35,6 +35,16 @@ _WRITE_LOCK = 0x61727477  # PostgreSQL advisory lock key that serialises writers
 Write = Callable[[sa.Connection], Any]  # one caller's work inside a write transaction
 
 
+def store_location(text: str) -> Path | str:
+    """A command line's ``--db``: a database URL (``scheme://…``) as is, else a SQLite path."""
+    return text if "://" in text else Path(text)
+
+
+def missing_sqlite_file(location: Path | str) -> bool:
+    """Whether ``location`` names a SQLite file that does not exist (a URL never does)."""
+    return isinstance(location, Path) and not location.is_file()
+
+
 @dataclass(frozen=True)
 class NewestRecords:
     """When the newest decision was made and the newest event stored (None: there is none)."""

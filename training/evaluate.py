@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from artwork.errors import ArtworkError, InputErrors
-from artwork.event_store import EventStore
+from artwork.event_store import EventStore, missing_sqlite_file, store_location
 from artwork.features import FeatureBuilder
 from artwork.logged_features import ContextDefaults, LoggedRow, logged_rows, world_features
 from artwork.records import Decision
@@ -76,7 +76,7 @@ class EvaluationError(Exception):
 class EvaluationConfig:
     """What to evaluate, on which log, with which reward."""
 
-    db: Path
+    db: Path | str
     world: Path
     policy: str
     tags: Path | None = None
@@ -136,10 +136,13 @@ class ClosedLog:
     complete: list[JoinedReward]
 
 
-def read_closed_log(db: Path, reward_policy: RewardPolicy, now: float, option: str) -> ClosedLog:
-    """Join every decision of the store ``db`` (named by CLI ``option`` in errors) to its events
-    at ``now``; ``EvaluationError`` when the file is missing or no window has closed."""
-    if not db.is_file():
+def read_closed_log(
+    db: Path | str, reward_policy: RewardPolicy, now: float, option: str
+) -> ClosedLog:
+    """Join every decision of the store ``db`` (a SQLite file or a database URL, named by CLI
+    ``option`` in errors) to its events at ``now``; ``EvaluationError`` when the file is
+    missing or no window has closed."""
+    if missing_sqlite_file(db):
         raise EvaluationError(f"{option} {db}: no such event store")
     store = EventStore(db)
     try:
@@ -396,7 +399,8 @@ def add_log_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", type=Path, required=True, help="the event store (SQLite)")
+    parser.add_argument("--db", type=store_location, required=True,
+                        help="the event store: a SQLite file or a database URL")  # fmt: skip
     parser.add_argument("--policy", required=True, help="a saved policy folder or a policy name")
     parser.add_argument("--window-hours", type=float, default=24.0)
     add_log_arguments(parser)

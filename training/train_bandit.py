@@ -41,6 +41,7 @@ from typing import Any
 from tqdm import tqdm
 
 from artwork.errors import ArtworkError
+from artwork.event_store import store_location
 from artwork.logged_features import LoggedRow, feedback_batch, world_features
 from artwork.rewards import DAY_S, ArtworkBait, RewardPolicy, bait_index
 from models.artifacts import write_folder_atomically
@@ -73,7 +74,7 @@ class TrainingError(Exception):
 class TrainConfig:
     """One training run (see the module docstring)."""
 
-    db: Path
+    db: Path | str
     world: Path
     policy: str
     out: Path
@@ -263,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--from-log", type=Path, required=True, help="the event store (SQLite)")
+    parser.add_argument("--from-log", type=store_location, required=True,
+                        help="the event store: a SQLite file or a database URL")  # fmt: skip
     parser.add_argument("--policy", required=True, help="a registered policy name")
     parser.add_argument("--out", type=Path, required=True, help="folder for the trained policy")
     parser.add_argument("--window", type=parse_duration, default=DAY_S,

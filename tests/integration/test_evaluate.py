@@ -68,3 +68,10 @@ def test_bad_input_exits_2_with_a_message(
     argv = ["--db", str(db), "--world", str(world), "--policy", str(folder), "--now", str(NOW)]
     assert main(argv) == 2
     assert "d_ctx" in capsys.readouterr().err
+
+
+def test_the_log_may_be_named_by_a_database_url(logged: tuple[Path, Path]) -> None:
+    world, db = logged
+    argv = ["--db", f"sqlite:///{db}", "--world", str(world), "--policy", "uniform",
+            "--now", str(NOW), "--bootstrap", "50"]  # fmt: skip
+    assert main(argv) == 0
