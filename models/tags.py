@@ -16,7 +16,6 @@ load it; it is saved as ``tag_model.safetensors`` (arrays) + ``tag_model.json`` 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
-from models.artifacts import file_sha256, write_atomically
+from models.artifacts import ArtifactFormat, file_sha256
 from models.errors import ModelError
 
 KIND = "tag_model"
@@ -45,6 +44,11 @@ TEXT_BATCH = 256
 
 class TagModelError(ModelError):
     """A tag model cannot be built, fitted or loaded as asked; the message says why."""
+
+
+FORMAT = ArtifactFormat(
+    KIND, SCHEMA_VERSION, WEIGHTS_FILE, CARD_FILE, "a tag model folder", TagModelError
+)
 
 
 @dataclass(frozen=True)
@@ -199,8 +203,6 @@ class TagModel:
 
     def save(self, folder: Path | str) -> Path:
         """Write ``tag_model.safetensors`` then its card ``tag_model.json``, each atomically."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = {
             "tag_embeddings": np.ascontiguousarray(self.tag_embeddings, dtype=np.float32),
             "neutral_embeddings": np.ascontiguousarray(self.neutral_embeddings, dtype=np.float32),
@@ -209,10 +211,7 @@ class TagModel:
             "label_counts": np.ascontiguousarray(self.label_counts, dtype=np.int64),
             "calibrated": self.calibrated.astype(np.uint8),
         }
-        write_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(arrays, str(tmp)))
-        card = {
-            "kind": KIND,
-            "schema_version": SCHEMA_VERSION,
+        fields = {
             "model_id": self.model_id,
             "vocabulary_version": self.vocabulary_version,
             "tags": list(self.tags),
@@ -226,31 +225,14 @@ class TagModel:
             },  # fmt: skip
             "metrics": dict(self.metrics),
             "created_at": self.created_at,
-            "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
         }
-        text = json.dumps(card, indent=1, allow_nan=True) + "\n"
-        write_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
-        return folder
+        return FORMAT.write(folder, arrays, fields)
 
     @classmethod
     def load(cls, folder: Path | str) -> TagModel:
         """Read a saved model, checking its kind, schema version and that the files belong."""
         folder = Path(folder)
-        card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
-        for path in (card_path, weights_path):
-            if not path.is_file():
-                raise TagModelError(f"{path}: missing (is {folder} a tag model folder?)")
-        try:
-            card = json.loads(card_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise TagModelError(f"{card_path}: not valid JSON ({exc})") from exc
-        if card.get("kind") != KIND:
-            raise TagModelError(f"{card_path}: kind is {card.get('kind')!r}, expected {KIND!r}")
-        if card.get("schema_version") != SCHEMA_VERSION:
-            raise TagModelError(
-                f"{card_path}: schema_version {card.get('schema_version')!r}, this code reads "
-                f"{SCHEMA_VERSION}"
-            )
+        card, _, weights_path = FORMAT.read_card(folder)
         if card.get("weights_sha256") != file_sha256(weights_path):
             raise TagModelError(f"{weights_path}: does not match the card beside it")
         arrays = load_file(str(weights_path))

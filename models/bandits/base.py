@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -31,9 +30,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
-from models.artifacts import file_sha256, write_atomically
+from models.artifacts import ArtifactFormat, file_sha256
 from models.bandits.errors import PolicyError
 from models.bandits.features import FEATURE_MAP
 from models.bandits.records import Choice, FeedbackBatch
@@ -42,6 +41,9 @@ KIND = "bandit_policy"
 SCHEMA_VERSION = 1
 WEIGHTS_FILE = "policy.safetensors"
 CARD_FILE = "policy.json"
+FORMAT = ArtifactFormat(
+    KIND, SCHEMA_VERSION, WEIGHTS_FILE, CARD_FILE, "a saved policy", PolicyError
+)
 DEFAULT_MAX_WEIGHT = 100.0  # with the default floor 0.01, no propensity needs more
 
 
@@ -171,13 +173,8 @@ class Policy(ABC):
         """Write ``policy.safetensors`` then its card ``policy.json``, each atomically;
         ``card_fields`` (JSON-ready: training data, feature schema, metrics) join the card
         beside its own fields, which they may not replace."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = {k: np.ascontiguousarray(v) for k, v in self._state_arrays().items()}
-        write_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(arrays, str(tmp)))
-        card = {
-            "kind": KIND,
-            "schema_version": SCHEMA_VERSION,
+        fields = {
             "policy": self.name,
             "version": self.version,
             "config": dataclasses.asdict(self.config),
@@ -188,15 +185,8 @@ class Policy(ABC):
             "created_at": self.created_at,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "state": self._state_card(),
-            "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
         }
-        clash = sorted(set(card_fields or {}) & set(card))
-        if clash:
-            raise PolicyError(f"{self.name}.save: card_fields may not replace {clash}")
-        card.update(card_fields or {})
-        text = json.dumps(card, indent=1) + "\n"
-        write_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
-        return folder
+        return FORMAT.write(folder, arrays, fields, card_fields, owner=self.name)
 
     @classmethod
     def load(
@@ -323,23 +313,7 @@ class StateReader:
 
 def read_card(folder: Path) -> tuple[dict[str, Any], Path, Path]:
     """The card of a saved policy (kind and schema checked) and the paths of both files."""
-    card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
-    for path in (card_path, weights_path):
-        if not path.is_file():
-            raise PolicyError(f"{path}: missing (is {folder} a saved policy?)")
-    try:
-        card = json.loads(card_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise PolicyError(f"{card_path}: not valid JSON ({exc})") from exc
-    if not isinstance(card, dict) or card.get("kind") != KIND:
-        kind = card.get("kind") if isinstance(card, dict) else card
-        raise PolicyError(f"{card_path}: kind is {kind!r}, expected {KIND!r}")
-    if card.get("schema_version") != SCHEMA_VERSION:
-        raise PolicyError(
-            f"{card_path}: schema_version {card.get('schema_version')!r}, this "
-            f"code reads {SCHEMA_VERSION}"
-        )
-    return card, card_path, weights_path
+    return FORMAT.read_card(folder)
 
 
 # ---- distributions shared by several policies ---------------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -23,9 +22,9 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
-from safetensors.numpy import load_file, save_file
+from safetensors.numpy import load_file
 
-from models.artifacts import file_sha256, write_atomically
+from models.artifacts import ArtifactFormat, file_sha256
 from models.recommenders.dislikes import DEFAULT_STRENGTH, penalise_dislikes
 from models.recommenders.errors import RecommenderError
 from models.recommenders.interactions import Interactions
@@ -34,6 +33,9 @@ KIND = "recommender"
 SCHEMA_VERSION = 1
 WEIGHTS_FILE = "recommender.safetensors"
 CARD_FILE = "recommender.json"
+FORMAT = ArtifactFormat(
+    KIND, SCHEMA_VERSION, WEIGHTS_FILE, CARD_FILE, "a saved recommender", RecommenderError
+)
 HISTORY_ARRAYS = ("history.users", "history.items", "history.times")
 FACTOR_DIM = 32  # viewer factors from the history when a model has none of its own
 
@@ -200,16 +202,11 @@ class Recommender(ABC):
         """Write the arrays then the card, each atomically; ``card_fields`` (JSON-ready: data,
         metrics, ids) join the card beside its own fields, which they may not replace."""
         history = self.fitted_history
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = dict(zip(HISTORY_ARRAYS, (history.users, history.items, history.times),
                           strict=True))  # fmt: skip
         arrays |= {f"state.{k}": v for k, v in self._state_arrays().items()}
         arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
-        write_atomically(folder / WEIGHTS_FILE, lambda tmp: save_file(arrays, str(tmp)))
-        card = {
-            "kind": KIND,
-            "schema_version": SCHEMA_VERSION,
+        fields = {
             "model": self.name,
             "version": self.version,
             "config": dataclasses.asdict(self.config),
@@ -218,15 +215,8 @@ class Recommender(ABC):
             "n_interactions": len(history),
             "created_at": self.created_at,
             "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "weights_sha256": file_sha256(folder / WEIGHTS_FILE),
         }
-        clash = sorted(set(card_fields or {}) & set(card))
-        if clash:
-            raise RecommenderError(f"{self.name}.save: card_fields may not replace {clash}")
-        card.update(card_fields or {})
-        text = json.dumps(card, indent=1) + "\n"
-        write_atomically(folder / CARD_FILE, lambda tmp: tmp.write_text(text))
-        return folder
+        return FORMAT.write(folder, arrays, fields, card_fields, owner=self.name)
 
     @classmethod
     def load(cls, folder: Path | str) -> Recommender:
@@ -298,20 +288,4 @@ def top_items(scores: np.ndarray, k: int) -> np.ndarray:
 
 def read_card(folder: Path) -> tuple[dict[str, Any], Path, Path]:
     """The card of a saved recommender (kind and schema checked) and the paths of both files."""
-    card_path, weights_path = folder / CARD_FILE, folder / WEIGHTS_FILE
-    for path in (card_path, weights_path):
-        if not path.is_file():
-            raise RecommenderError(f"{path}: missing (is {folder} a saved recommender?)")
-    try:
-        card = json.loads(card_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RecommenderError(f"{card_path}: not valid JSON ({exc})") from exc
-    if not isinstance(card, dict) or card.get("kind") != KIND:
-        kind = card.get("kind") if isinstance(card, dict) else card
-        raise RecommenderError(f"{card_path}: kind is {kind!r}, expected {KIND!r}")
-    if card.get("schema_version") != SCHEMA_VERSION:
-        raise RecommenderError(
-            f"{card_path}: schema_version {card.get('schema_version')!r}, this "
-            f"code reads {SCHEMA_VERSION}"
-        )
-    return card, card_path, weights_path
+    return FORMAT.read_card(folder)
