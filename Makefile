@@ -49,7 +49,7 @@ chromium:
 test: $(STAMP) lint chromium
 	$(PY) -m pytest -q
 
-BENCHES := tagging tag_quality ope ope_coverage bandit recommender event_store service rows_demo
+BENCHES := tagging tagging_scale tag_quality ope ope_coverage bandit recommender event_store service rows_demo
 
 bench: $(STAMP)
 	$(PY) -m pip install $(PIP_FLAGS) -e '.[dev,bench]' 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'

@@ -68,7 +68,29 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     tag.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
     tag.add_argument("--batch-size", type=int, default=64)
-    tag.add_argument("--workers", type=int, default=2, help="decoding processes")
+    tag.add_argument(
+        "--engine",
+        default="local",
+        choices=("local", "ray"),
+        help="local: this machine; ray: Ray Data, on a cluster or a local Ray",
+    )
+    tag.add_argument(
+        "--address",
+        default=None,
+        help="ray: the cluster to join (ray.init address); none: a local Ray",
+    )
+    tag.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="local: decoding processes; ray: actors in the tagging pool",
+    )
+    tag.add_argument(
+        "--cpus-per-worker",
+        type=float,
+        default=1.0,
+        help="ray: CPUs each actor reserves (its torch threads)",
+    )
     tag.add_argument("--chunk-size", type=int, default=512, help="images per committed chunk")
     tag.add_argument("--tags-model", type=Path, default=None, help="calibrated tag model folder")
     tag.add_argument("--cache-dir", type=Path, default=Path.home() / ".cache" / "artwork",
@@ -139,8 +161,12 @@ def _demo_sheet(args: argparse.Namespace) -> int:
 
 
 def _tag(args: argparse.Namespace) -> int:
+    from artwork.errors import InputError
     from artwork.tagging import default_tag_model_dir, load_tag_model, tag_catalog
     from models.clip import EncoderSpec
+
+    if args.engine == "local" and args.address is not None:
+        raise InputError("a cluster address needs --engine ray", field="--address")
 
     spec = EncoderSpec(
         model=args.clip_model,
@@ -150,18 +176,23 @@ def _tag(args: argparse.Namespace) -> int:
         preprocess_from=args.preprocess_from,
     )
     tags_dir = args.tags_model or default_tag_model_dir(spec)
-    summary = tag_catalog(
-        args.catalog,
-        args.out,
-        spec,
-        load_tag_model(tags_dir) if tags_dir else None,
-        batch_size=args.batch_size,
-        workers=args.workers,
-        chunk_size=args.chunk_size,
-        embedding_dtype="float16" if args.float16 else "float32",
-        restart=args.restart,
-        cache_dir=args.cache_dir,
-    )
+    options = {
+        "batch_size": args.batch_size,
+        "chunk_size": args.chunk_size,
+        "embedding_dtype": "float16" if args.float16 else "float32",
+        "restart": args.restart,
+        "cache_dir": args.cache_dir,
+    }
+    tag_model = load_tag_model(tags_dir) if tags_dir else None
+    if args.engine == "ray":
+        from artwork.tagging_ray import RayCluster, tag_catalog_ray
+
+        cluster = RayCluster(args.address, args.workers, args.cpus_per_worker)
+        summary = tag_catalog_ray(args.catalog, args.out, spec, tag_model, cluster=cluster,
+                                  **options)  # fmt: skip
+    else:
+        summary = tag_catalog(args.catalog, args.out, spec, tag_model, workers=args.workers,
+                              **options)  # fmt: skip
     print(
         f"tagged {summary.tagged}, already done {summary.skipped}, unreadable {summary.failed}"
         f" (see {summary.errors}) in {summary.elapsed_s:.1f} s"

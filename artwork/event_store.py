@@ -162,16 +162,31 @@ class EventStore:
     ) -> dict[str, tuple[str, float]]:
         """Per title, the artwork through which the user last engaged (an event of one of
         ``types`` at or after ``since``) and that event's time: {title_id: (artwork_id, time)}."""
-        d, e = schema.decisions, schema.events
-        query = (
-            sa.select(d.c.title_id, d.c.artwork_id, e.c.time)
-            .join(e, e.c.decision_id == d.c.decision_id)
-            .where(d.c.user_id == user_id, e.c.time >= since, e.c.type.in_(sorted(set(types))))
-            .order_by(e.c.time, e.c.rowid)
+        with self._reading() as db:
+            return _engaged(db, user_id, since, types)
+
+    def recent_activity(
+        self, user_id: str, since: float, types: Iterable[str]
+    ) -> tuple[str | None, float | None, dict[str, tuple[str, float]]]:
+        """What selection needs of a viewer, in one read: the session and time of their last
+        decision (None, None without one) and ``engaged_artwork(user_id, since, types)``."""
+        d = schema.decisions
+        last = (
+            sa.select(d.c.context, d.c.created_at)
+            .where(d.c.user_id == user_id)
+            .order_by(d.c.created_at.desc(), d.c.rowid.desc())
+            .limit(1)
         )
         with self._reading() as db:
-            rows = db.execute(query).all()
-        return {title_id: (artwork_id, float(t)) for title_id, artwork_id, t in rows}  # latest wins
+            row = db.execute(last).first()
+            engaged = _engaged(db, user_id, since, types)
+        if row is None:
+            return None, None, engaged
+        try:
+            session = json.loads(row[0]).get("session")
+        except (TypeError, ValueError, AttributeError):
+            session = None  # a context that is not a JSON object: start a new session
+        return (session if isinstance(session, str) else None), float(row[1]), engaged
 
     def decisions_after(
         self, after: tuple[float, str] | None, *, until: float, limit: int
@@ -350,3 +365,17 @@ class EventStore:
 
     def _bad_row(self, table: str, key: object, field: str | None, reason: str) -> InputError:
         return InputError(reason, file=self.location, field=f"{table}[{key!r}].{field}")
+
+
+def _engaged(
+    db: sa.Connection, user_id: str, since: float, types: Iterable[str]
+) -> dict[str, tuple[str, float]]:
+    d, e = schema.decisions, schema.events
+    query = (
+        sa.select(d.c.title_id, d.c.artwork_id, e.c.time)
+        .join(e, e.c.decision_id == d.c.decision_id)
+        .where(d.c.user_id == user_id, e.c.time >= since, e.c.type.in_(sorted(set(types))))
+        .order_by(e.c.time, e.c.rowid)
+    )
+    rows = db.execute(query).all()
+    return {title_id: (artwork_id, float(t)) for title_id, artwork_id, t in rows}  # latest wins

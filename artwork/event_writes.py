@@ -29,44 +29,53 @@ class RecordResult:
     duplicates: int
     # newly stored per event type; a summary, left out of comparisons
     accepted_types: Mapping[str, int] = field(default_factory=dict, compare=False)
+    # the viewers of the decisions that newly stored events belong to (for caches to forget)
+    viewers: frozenset[str] = field(default=frozenset(), compare=False)
 
 
 def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
-    """Insert decisions; ``InputErrors`` (nothing stored) for an id already recorded."""
+    """Insert decisions; ``InputErrors`` (nothing stored) for an id already recorded.
+
+    Fresh ids (uuid4) are the rule, so the insert is tried first, in a savepoint; only when the
+    primary key refuses it are the stored ids looked up to name the offending rows."""
     ids = [d.decision_id for d in decisions]
-    known = _existing_decisions(db, ids)
-    errors = [
-        InputError(
-            f"decision {d.decision_id!r} is already recorded",
-            field=f"decisions[{i}].decision_id",
-        )
-        for i, d in enumerate(decisions)
-        if d.decision_id in known
-    ]
     if len(set(ids)) != len(ids):
-        errors.append(InputError("repeated decision_id within the batch"))
-    if errors:
-        raise InputErrors(errors)
-    db.execute(
-        schema.decisions.insert(),
-        [
-            {
-                "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
-                "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
-                "propensity": d.propensity, "policy": d.policy,
-                "policy_version": d.policy_version, "seed": d.seed,
-                "context": d.context_json(), "created_at": d.created_at,
-            }
-            for d in decisions
-        ],
-    )  # fmt: skip
+        raise InputErrors([InputError("repeated decision_id within the batch")])
+    rows = [
+        {
+            "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
+            "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
+            "propensity": d.propensity, "policy": d.policy, "policy_version": d.policy_version,
+            "seed": d.seed, "context": d.context_json(), "created_at": d.created_at,
+        }
+        for d in decisions
+    ]  # fmt: skip
+    try:
+        with db.begin_nested():
+            db.execute(schema.decisions.insert(), rows)
+    except sa.exc.IntegrityError:
+        known = _existing_decisions(db, ids)
+        errors = [
+            InputError(
+                f"decision {d.decision_id!r} is already recorded",
+                field=f"decisions[{i}].decision_id",
+            )
+            for i, d in enumerate(decisions)
+            if d.decision_id in known
+        ]
+        if not errors:
+            raise
+        raise InputErrors(errors) from None
 
 
 def insert_events(
     db: sa.Connection, events: Sequence[FeedbackEvent], received_at: float
 ) -> RecordResult:
     """Insert the events not stored yet; ``InputErrors`` (nothing stored) for unknown decisions."""
-    known = _existing_decisions(db, [e.decision_id for e in events])
+    d = schema.decisions
+    owners = dict(rows_in(db, sa.select(d.c.decision_id, d.c.user_id), d.c.decision_id,
+                          [e.decision_id for e in events]))  # fmt: skip
+    known = owners.keys()
     errors = [
         InputError(f"unknown decision {e.decision_id!r}", field=f"events[{i}].decision_id")
         for i, e in enumerate(events)
@@ -92,7 +101,8 @@ def insert_events(
              for e in fresh],
         )  # fmt: skip
     accepted = Counter(e.type for e in fresh)
-    return RecordResult(len(fresh), len(events) - len(fresh), MappingProxyType(+accepted))
+    viewers = frozenset(owners[e.decision_id] for e in fresh)
+    return RecordResult(len(fresh), len(events) - len(fresh), MappingProxyType(+accepted), viewers)
 
 
 def _existing_decisions(db: sa.Connection, ids: Sequence[str]) -> set[str]:

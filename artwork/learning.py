@@ -17,23 +17,30 @@ names) commits a step:
                         watermark, the event position (``EventStore.events_since``), the current
                         checkpoint and running counts
     policy-NNNNNNNN/    the policy after its N-th update (``Policy.save``; the last two are kept)
+    learner.lock        locked while a step commits (empty)
 
 So a restart resumes a policy and the watermark it was trained to, together: it neither learns a
 decision twice nor skips one. (A decision stored only after the watermark passed its
 ``created_at``, i.e. by a writer more than a window late, is never learnt from.) A step is plain
 synchronous code whose work is bounded by ``max_decisions`` and which writes nothing when there
-is nothing new, so a background task may call it often; one learner per state folder, one call
-at a time.
+is nothing new, so a background task may call it often; one call at a time.
+
+One learner per state folder: two (two service replicas left on one ``learner_dir``) would each
+overwrite the other's checkpoints, pairing one's watermark with the other's policy. So a commit
+holds the folder's lock (``learner.lock``) and is refused with an ``ArtifactError`` when
+``learner.json`` is no longer what this learner last committed or read.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import itertools
 import json
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +61,7 @@ log = logging.getLogger(__name__)
 KIND = "online_learner"
 VERSION = 1
 STATE_FILE = "learner.json"
+LOCK_FILE = "learner.lock"
 CHECKPOINT_PREFIX = "policy-"
 MAX_DECISIONS = 5000  # per step: bounds the time one call takes
 
@@ -195,6 +203,7 @@ class OnlineLearner:
     def step(self, now: float) -> LearnReport:
         """Learn from the decisions whose window closed by ``now`` since the last step, commit
         the policy and the watermark together, and say what was done."""
+        self._check_sole_writer()  # again when committing, under the lock
         state = self._state
         decisions = self.store.decisions_after(
             state.watermark, until=now - self.reward_policy.window_s, limit=self.max_decisions + 1
@@ -296,7 +305,24 @@ class OnlineLearner:
         return policy
 
     def _commit(self, state: LearnerState, *, save_policy: bool) -> None:
-        """Save the policy (when asked) under the state's checkpoint, then write the state."""
+        """Save the policy (when asked) under the state's checkpoint, then write the state; all
+        under the folder's lock, once no other learner has committed since this one."""
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.state_dir / LOCK_FILE):
+            self._check_sole_writer()
+            self._write(state, save_policy=save_policy)
+
+    def _check_sole_writer(self) -> None:
+        """``ArtifactError`` when the saved state is not the one this learner holds."""
+        path = self.state_dir / STATE_FILE
+        if path.is_file() and LearnerState.read(path) != self._state:
+            raise ArtifactError(
+                f"{path}: another learner has committed here since this one last did; each "
+                "service replica needs its own learner_dir"
+            )
+
+    def _write(self, state: LearnerState, *, save_policy: bool) -> None:
+        """The policy (when asked), then the state; checkpoints but the last two removed."""
         if save_policy:
             fields = {
                 "training": {
@@ -313,13 +339,21 @@ class OnlineLearner:
                 self.state_dir / _checkpoint_name(state.checkpoint),
                 lambda tmp: self._policy.save(tmp, card_fields=fields),
             )
-        self.state_dir.mkdir(parents=True, exist_ok=True)
         text = state.to_json()
         write_atomically(self.state_dir / STATE_FILE, lambda tmp: tmp.write_text(text))
         keep = {_checkpoint_name(state.checkpoint), _checkpoint_name(state.checkpoint - 1)}
         for folder in self.state_dir.glob(f"{CHECKPOINT_PREFIX}*"):
             if folder.name not in keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created when missing) for the block; the operating
+    system releases it when the file is closed or the process dies."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _checkpoint_name(number: int) -> str:

@@ -17,6 +17,7 @@ a learner can refuse decisions made on other features.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,8 +124,9 @@ def tag_prior(tags: np.ndarray, taste: np.ndarray, temperature: float, floor: fl
     docstring), with ``floor``: (K,), summing to 1."""
     tags = np.asarray(tags, dtype=np.float64)
     score = tags @ taste / np.sqrt(np.maximum(tags.sum(axis=1), 1.0))
-    spread = score.std()
-    z = (score - score.mean()) / spread if spread > 1e-12 else np.zeros_like(score)
+    centred = score - score.sum() / score.size  # mean and std by hand: K is small, calls cost
+    spread = math.sqrt(centred @ centred / score.size)
+    z = centred / spread if spread > 1e-12 else np.zeros_like(score)
     weights = np.exp((z - z.max()) / temperature)
     return apply_floor(weights / weights.sum(), floor)
 

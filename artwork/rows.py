@@ -8,21 +8,33 @@ Rules:
 - favourite genres are ranked by the viewer's watched fraction summed over their history;
   when they run out (or for a viewer with no history) rows for the genres most watched by
   everyone follow, and their reason says so;
+- genres the viewer chose at onboarding (``chosen_genres``) get rows "Because you like <genre>":
+  for a viewer with no history they lead the page, before "Popular now"; otherwise they come
+  first among the genre rows;
 - rows that would be empty are skipped, so a page may have fewer rows than asked for.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from artwork.catalog import Catalog
 from artwork.errors import InputError
 from artwork.interactions import Interaction, ViewingHistory
+from artwork.vocabulary import GENRES
 
 POPULAR_MIN_WATCHED = 0.5  # a viewing counts towards popularity from half watched
 FINISHED_MIN_WATCHED = 0.9  # a title watched this far is not recommended again
+
+GenreKind = Literal["chosen", "favourite", "popular"]
+_GENRE_ROWS: dict[GenreKind, tuple[str, str]] = {
+    "chosen": ("{genre} for you", "Because you like {genre}"),
+    "favourite": ("More {genre}", "Because you watch a lot of {genre}"),
+    "popular": ("Popular in {genre}", "{genre} is among the most watched genres"),
+}
 
 
 @dataclass(frozen=True)
@@ -40,8 +52,10 @@ def home_rows(
     viewer_id: str,
     n_rows: int = 4,
     per_row: int = 10,
+    chosen: Sequence[str] = (),
 ) -> list[Row]:
-    """At most ``n_rows`` non-empty rows of at most ``per_row`` titles for ``viewer_id``."""
+    """At most ``n_rows`` non-empty rows of at most ``per_row`` titles for ``viewer_id``, who
+    chose the genres ``chosen`` at onboarding (module docstring)."""
     if n_rows < 1:
         raise InputError(f"expected at least 1, got {n_rows}", field="n_rows")
     if per_row < 1:
@@ -65,27 +79,58 @@ def home_rows(
         shown.update(chosen)
         return tuple(chosen)
 
-    rows: list[Row] = []
-    popular = pick(ranked)
-    if popular:
-        rows.append(Row("Popular now", "Most watched by everyone", popular))
+    def add_genre_rows(genres: list[tuple[str, GenreKind]]) -> None:
+        for genre, kind in genres:
+            if len(rows) >= n_rows:
+                break
+            titles = pick(t for t in ranked if genre in catalog.titles[t].genres)
+            if titles:
+                rows.append(genre_row(genre, kind, titles))
 
+    rows: list[Row] = []
     favourites = favourite_genres(catalog, own)
     overall = _genre_ranking(catalog, history.interactions, include_unwatched=True)
-    genres = [(g, True) for g in favourites] + [(g, False) for g in overall if g not in favourites]
-    for genre, favourite in genres:
-        if len(rows) >= n_rows:
-            break
-        titles = pick(t for t in ranked if genre in catalog.titles[t].genres)
-        if not titles:
-            continue
-        if favourite:
-            rows.append(Row(f"More {genre}", f"Because you watch a lot of {genre}", titles))
-        else:
-            rows.append(
-                Row(f"Popular in {genre}", f"{genre} is among the most watched genres", titles)
-            )
+    genres = genre_plan(chosen, favourites, overall)
+    if not own:  # a new viewer's chosen genres lead the page
+        add_genre_rows([g for g in genres if g[1] == "chosen"])
+        genres = [g for g in genres if g[1] != "chosen"]
+    popular = pick(ranked)
+    if popular and len(rows) < n_rows:
+        rows.append(Row("Popular now", "Most watched by everyone", popular))
+    add_genre_rows(genres)
     return rows[:n_rows]
+
+
+def chosen_genres(text: str) -> tuple[str, ...]:
+    """The genres in comma-separated ``text`` (a viewer's onboarding choice), in order, each
+    once; ``InputError`` on field ``genres`` naming a genre outside the catalog's vocabulary."""
+    names = tuple(dict.fromkeys(g.strip() for g in text.split(",") if g.strip()))
+    for name in names:
+        if name not in GENRES:
+            raise InputError(f"unknown genre {name!r} (known: {', '.join(GENRES)})",
+                             field="genres")  # fmt: skip
+    return names
+
+
+def genre_plan(
+    chosen: Sequence[str], favourites: Sequence[str], others: Sequence[str] = ()
+) -> list[tuple[str, GenreKind]]:
+    """The genres to give rows, in order, each once: ``chosen`` at onboarding, then the
+    viewer's ``favourites``, then ``others`` (the most watched by everyone)."""
+    steps: tuple[tuple[Sequence[str], GenreKind], ...] = (
+        (chosen, "chosen"), (favourites, "favourite"), (others, "popular"),
+    )  # fmt: skip
+    plan: dict[str, GenreKind] = {}
+    for genres, kind in steps:
+        for genre in genres:
+            plan.setdefault(genre, kind)
+    return list(plan.items())
+
+
+def genre_row(genre: str, kind: GenreKind, title_ids: tuple[str, ...]) -> Row:
+    """A genre's row, named and explained by why the genre is on the page."""
+    name, reason = _GENRE_ROWS[kind]
+    return Row(name.format(genre=genre), reason.format(genre=genre), title_ids)
 
 
 def favourite_genres(catalog: Catalog, interactions: Iterable[Interaction]) -> list[str]:

@@ -1,9 +1,9 @@
 """Choosing one artwork per title: eligibility, stickiness, a policy's seeded draw, a Decision.
 
 Every selector gives a full probability distribution over a title's candidates; the choice is
-sampled from it with ``numpy.random.default_rng(seed)``, and the Decision records the seed and
-the exact probability of what was chosen (its propensity), so the draw can be replayed and
-new policies evaluated offline.
+sampled from it with ``models.sampling.sample_index(p, seed)``, and the Decision records the
+seed and the exact probability of what was chosen (its propensity), so the draw can be
+replayed and new policies evaluated offline.
 
 ``SelectionPipeline`` runs the steps for a page or one title:
 
@@ -17,16 +17,19 @@ new policies evaluated offline.
    while the propensity stays the exact probability of that draw. A session is the client's
    ``session_id``, else it continues while the viewer's decisions are less than
    ``session_gap_s`` apart.
+
+The viewer's last session and engaged images come from the event store through a short-lived
+per-process cache (``artwork.viewer_activity``, ``activity_ttl_s``; 0 reads the store on every
+request).
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +40,8 @@ from artwork.errors import InputError
 from artwork.event_store import EventStore
 from artwork.records import Decision, new_decision_id
 from artwork.rows import Row
+from artwork.viewer_activity import DEFAULT_TTL_S, ViewerActivity, ViewerActivityCache
+from models.sampling import sample_index
 
 SEED_BITS = 63  # fits SQLite's signed 64-bit INTEGER and numpy's seed
 
@@ -112,7 +117,7 @@ class Selector(ABC):
         )
         if seed is None:
             seed = secrets.randbits(SEED_BITS)
-        index = int(np.random.default_rng(seed).choice(len(candidates), p=probabilities))
+        index = sample_index(probabilities, seed)
         return Decision(
             decision_id=new_decision_id(),
             user_id=user_id,
@@ -174,6 +179,7 @@ class SelectionConfig:
     session_gap_s: float = 30 * 60.0
     engagement: tuple[str, ...] = ("click", "play", "complete", "like")
     default_device: str = "web"
+    activity_ttl_s: float = DEFAULT_TTL_S  # how long a viewer's activity read is reused
     # viewer id -> the viewer's usual (device, hour), used when a request gives none
     usual_context: Mapping[str, tuple[str, int]] = field(default_factory=dict)
 
@@ -191,6 +197,7 @@ class SelectionPipeline:
         self.catalog, self.selector, self.store = catalog, selector, store
         self.config = config or SelectionConfig()
         self._sticky = StickySelector()
+        self.activity = ViewerActivityCache(store, self.config.activity_ttl_s)
 
     def decide_page(
         self,
@@ -206,8 +213,9 @@ class SelectionPipeline:
         ``row_index``, ``position``); titles with no eligible image are left out of the rows
         returned. Nothing is stored: the caller records the decisions before answering."""
         now = time.time() if now is None else now
-        base = self._base_context(user_id, context, session_id, now)
-        engaged = self._engaged(user_id, now)
+        activity = self._activity(user_id, now)
+        base = self._base_context(user_id, context, session_id, now, activity)
+        engaged = activity.engaged
         selector = self.selector  # one version for the whole page, even if a new one is swapped in
         kept_rows, decisions = [], []
         for r, row in enumerate(rows):
@@ -221,6 +229,7 @@ class SelectionPipeline:
                     row_decisions.append(decision)
             kept_rows.append(Row(row.name, row.reason, tuple(kept)))
             decisions.append(row_decisions)
+        self.activity.decided(user_id, base["session"], now)
         return kept_rows, decisions
 
     def decide_title(
@@ -235,9 +244,16 @@ class SelectionPipeline:
     ) -> Decision | None:
         """One decision for one title (None when it has no eligible image)."""
         now = time.time() if now is None else now
-        base = self._base_context(user_id, context, session_id, now)
-        return self._decide(self.selector, user_id, title_id, base, self._engaged(user_id, now),
-                            max_maturity, now)  # fmt: skip
+        activity = self._activity(user_id, now)
+        base = self._base_context(user_id, context, session_id, now, activity)
+        decision = self._decide(self.selector, user_id, title_id, base, activity.engaged,
+                                max_maturity, now)  # fmt: skip
+        self.activity.decided(user_id, base["session"], now)
+        return decision
+
+    def forget_viewers(self, user_ids: Iterable[str]) -> None:
+        """Events of these viewers were just stored: read their activity afresh next time."""
+        self.activity.forget(user_ids)
 
     def why(self, decision: Decision) -> str:
         """The sentence for people of whichever selector made ``decision``."""
@@ -258,12 +274,17 @@ class SelectionPipeline:
             return self._sticky.decide(user_id, title_id, sticky, context, seed, now)
         return selector.decide(user_id, title_id, eligible, context, seed, now)
 
-    def _engaged(self, user_id: str, now: float) -> dict[str, tuple[str, float]]:
+    def _activity(self, user_id: str, now: float) -> ViewerActivity:
         cfg = self.config
-        return self.store.engaged_artwork(user_id, now - cfg.sticky_s, cfg.engagement)
+        return self.activity.get(user_id, now - cfg.sticky_s, cfg.engagement, now)
 
     def _base_context(
-        self, user_id: str, context: Mapping[str, Any], session_id: str | None, now: float
+        self,
+        user_id: str,
+        context: Mapping[str, Any],
+        session_id: str | None,
+        now: float,
+        activity: ViewerActivity,
     ) -> dict[str, Any]:
         """``context`` with device and hour filled in (the viewer's usual ones, else the
         default device and the UTC hour: what the features will use) and the session: the
@@ -274,10 +295,9 @@ class SelectionPipeline:
         device = context.get("device") or usual_device
         hour = usual_hour if context.get("hour") is None else context["hour"]
         if session_id is None:
-            last = self.store.last_decision(user_id)
-            recent = last is not None and now - last.created_at <= self.config.session_gap_s
-            session_id = last.context.get("session") if recent else None  # type: ignore[union-attr]
-            session_id = session_id or secrets.token_hex(8)
+            last = activity.last_decision_at
+            recent = last is not None and now - last <= self.config.session_gap_s
+            session_id = (activity.session if recent else None) or secrets.token_hex(8)
         return {**context, "device": device, "hour": hour, "session": session_id}
 
 
@@ -291,7 +311,7 @@ def _checked(probabilities: np.ndarray, k: int, policy: str) -> np.ndarray:
     """The policy's distribution as float64, after checking it is one over ``k`` candidates."""
     p = np.asarray(probabilities, dtype=np.float64)
     assert p.shape == (k,), f"policy {policy}: distribution shape {p.shape}, expected ({k},)"
-    assert np.all(p >= 0) and math.isclose(float(p.sum()), 1.0, abs_tol=1e-9), (
+    assert p.min() >= 0 and abs(p.sum() - 1.0) <= 1e-9, (
         f"policy {policy}: not a probability distribution: {p}"
     )
     return p

@@ -215,6 +215,7 @@ class SimulatedRounds:
     mask: np.ndarray  # (n, K_max) bool
     quality_play: np.ndarray  # (n, K_max)
     arm_ids: tuple[tuple[str, ...], ...]  # each round's candidates, in column order
+    viewer_ids: tuple[str, ...] = ()  # each round's viewer
 
     def distribution(self, policy: Policy) -> np.ndarray:
         """``policy.distribution`` in every round: (n, K_max), 0 outside the mask."""
@@ -235,16 +236,17 @@ def draw_rounds(
     n, k_max = config.rounds, config.candidates_max
     contexts, arms = np.zeros((n, features.d_ctx)), np.zeros((n, k_max, features.d_arm))
     mask, quality = np.zeros((n, k_max), dtype=bool), np.zeros((n, k_max))
-    arm_ids = []
+    arm_ids, viewer_ids = [], []
     for r in range(n):
         viewer_id, device, hour, title_id, ids, _ = sampler.draw(rng)
+        viewer_ids.append(viewer_id)
         k = len(ids)
         contexts[r] = features.context(viewer_id, title_id, device, hour)
         arms[r, :k] = features.artwork(viewer_id, title_id, ids)
         quality[r, :k] = world.response.respond(viewer_id, ids, device, hour).quality_play
         mask[r, :k] = True
         arm_ids.append(ids)
-    return SimulatedRounds(contexts, arms, mask, quality, tuple(arm_ids))
+    return SimulatedRounds(contexts, arms, mask, quality, tuple(arm_ids), tuple(viewer_ids))
 
 
 def _streams(seed: int) -> list[np.random.Generator]:

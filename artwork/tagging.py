@@ -2,10 +2,12 @@
 
 ``tag_catalog`` decodes images in worker processes (``artwork.image_files``: odd modes handled,
 unreadable files reported in ``<out>.errors.csv`` and skipped), measures their quality signals,
-encodes them in batches and scores the tags, and writes the tag store (``artwork.tag_store``,
-which documents the schema) in atomically committed chunks. A killed run resumes where it
-stopped; a rerun on a grown catalog tags only the new artwork. Peak memory is one chunk,
-whatever the catalog's size, and the output does not depend on batch size or worker count.
+encodes them in batches and scores the tags (``artwork.tagging_steps``), and writes the tag
+store (``artwork.tag_store``, which documents the schema) in atomically committed chunks. A
+killed run resumes where it stopped; a rerun on a grown catalog tags only the new artwork. Peak
+memory is one chunk, whatever the catalog's size, and the output does not depend on batch size
+or worker count. ``plan_tagging`` and ``write_tagged`` are the job's start and end, shared with
+the Ray engine (``artwork.tagging_ray``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ import multiprocessing
 import multiprocessing.forkserver
 import re
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import torch
@@ -28,8 +29,8 @@ from tqdm import tqdm
 
 from artwork.catalog import load_catalog
 from artwork.errors import ArtifactError, InputError
-from artwork.image_files import DEFAULT_MAX_PIXELS, UnreadableImage, read_rgb
-from artwork.quality import WORKING_PIXELS, check_face_detector, quality_signals
+from artwork.image_files import DEFAULT_MAX_PIXELS
+from artwork.quality import check_face_detector
 from artwork.tag_store import (
     EMBEDDING_DTYPES,
     ChunkedTagStore,
@@ -37,6 +38,7 @@ from artwork.tag_store import (
     TaggingFailure,
     TagRecord,
 )
+from artwork.tagging_steps import Decoded, collate_decoded, decode_artwork, input_side, tag_batch
 from artwork.vocabulary import Vocabulary, default_vocabulary
 from models.artifacts import write_folder_atomically
 from models.clip import ClipEncoder, EncoderSpec, load_encoder
@@ -85,20 +87,74 @@ def tag_catalog(
     vocabulary, calibration or embedding type.
     """
     started = time.perf_counter()
-    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
-        if value < 1:
-            raise InputError(f"expected at least 1, got {value}", field=name)
     if workers < 0:
         raise InputError(f"expected 0 (decode here) or more, got {workers}", field="workers")
-    if embedding_dtype not in EMBEDDING_DTYPES:
-        raise InputError(f"expected one of {list(EMBEDDING_DTYPES)}", field="embedding_dtype")
-    check_face_detector()  # a broken OpenCV fails here, not once per image in the workers
-    catalog = load_catalog(catalog_folder)
     if workers:
         # Start the workers' server now: it imports torch and OpenCV (~2.5 s) while this
         # process loads the encoder and embeds the tag prompts.
         _worker_context()
         multiprocessing.forkserver.ensure_running()
+    job = plan_tagging(catalog_folder, out, spec, tag_model, batch_size=batch_size,
+                       chunk_size=chunk_size, max_pixels=max_pixels,
+                       embedding_dtype=embedding_dtype, restart=restart,
+                       cache_dir=cache_dir)  # fmt: skip
+    encoder = job.encoder
+    images = _ArtworkImages(job.todo, encoder.preprocess, min_side=job.min_side,
+                            max_pixels=max_pixels)  # fmt: skip
+    workers = min(workers, -(-len(job.todo) // batch_size))  # no process without a batch to decode
+    loader = DataLoader(
+        images,
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=collate_decoded,
+        persistent_workers=False,
+        pin_memory=encoder.device.type == "cuda",
+        worker_init_fn=_single_threaded if workers else None,
+        multiprocessing_context=_worker_context() if workers else None,
+    )
+    tagged = (tag_batch(batch, encoder, job.tag_model) for batch in loader)
+    return write_tagged(job, tagged, started=started, chunk_size=chunk_size, progress=progress,
+                        on_chunk=on_chunk)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TaggingJob:
+    """What both engines share before tagging: the encoder, tag model, store and what is left.
+
+    ``todo`` holds (artwork_id, title_id, image path) in catalog order; ``min_side`` is the
+    smallest side images are decoded at (the encoder's input size).
+    """
+
+    encoder: ClipEncoder
+    tag_model: TagModel
+    store: ChunkedTagStore
+    todo: list[tuple[str, str, str]]
+    skipped: int
+    min_side: int
+
+
+def plan_tagging(
+    catalog_folder: Path | str,
+    out: Path | str,
+    spec: EncoderSpec,
+    tag_model: TagModel | None,
+    *,
+    batch_size: int,
+    chunk_size: int,
+    max_pixels: int,
+    embedding_dtype: str,
+    restart: bool,
+    cache_dir: Path | None,
+) -> TaggingJob:
+    """Check the options, load the catalog, the encoder and the tag model, open the store, and
+    list the artwork it does not hold yet (see ``tag_catalog`` for the arguments)."""
+    for name, value in (("batch_size", batch_size), ("chunk_size", chunk_size)):
+        if value < 1:
+            raise InputError(f"expected at least 1, got {value}", field=name)
+    if embedding_dtype not in EMBEDDING_DTYPES:
+        raise InputError(f"expected one of {list(EMBEDDING_DTYPES)}", field="embedding_dtype")
+    check_face_detector()  # a broken OpenCV fails here, not once per image in the workers
+    catalog = load_catalog(catalog_folder)
     encoder = load_encoder(spec)
     if tag_model is None:
         tag_model = cached_tag_model(encoder, cache_dir)
@@ -117,50 +173,49 @@ def tag_catalog(
         embedding_dtype=embedding_dtype,
     )
     store = ChunkedTagStore(Path(out), header, restart=restart)
-    todo = [a for a in catalog.artwork.values() if a.artwork_id not in store.done]
+    todo = [(a.artwork_id, a.title_id, str(catalog.image_path(a.artwork_id)))
+            for a in catalog.artwork.values() if a.artwork_id not in store.done]  # fmt: skip
     skipped = len(catalog.artwork) - len(todo)
     log.info("%d artwork to tag, %d already done", len(todo), skipped)
-    images = _ArtworkImages(
-        [(a.artwork_id, a.title_id, str(catalog.image_path(a.artwork_id))) for a in todo],
-        encoder.preprocess,
-        min_side=_input_side(encoder),
-        max_pixels=max_pixels,
-    )
-    workers = min(workers, -(-len(todo) // batch_size))  # no process without a batch to decode
-    loader = DataLoader(
-        images,
-        batch_size=batch_size,
-        num_workers=workers,
-        collate_fn=_collate,
-        persistent_workers=False,
-        pin_memory=encoder.device.type == "cuda",
-        worker_init_fn=_single_threaded if workers else None,
-        multiprocessing_context=_worker_context() if workers else None,
-    )
+    return TaggingJob(encoder, tag_model, store, todo, skipped, input_side(encoder))
+
+
+def write_tagged(
+    job: TaggingJob,
+    batches: Iterable[list[TagRecord | TaggingFailure]],
+    *,
+    started: float,
+    chunk_size: int,
+    progress: bool = True,
+    on_chunk: Callable[[int], None] | None = None,
+) -> TaggingSummary:
+    """Commit tagged batches (in the order given) to the job's store in chunks of
+    ``chunk_size``, showing progress, then merge the store; ``started`` is the run's
+    ``time.perf_counter()`` at its start."""
     chunk: list[TagRecord | TaggingFailure] = []
     tagged = failed = 0
-    with tqdm(total=len(todo), unit="img", desc="tagging", disable=not progress) as bar:
-        for batch in loader:
-            for item in _tag_batch(batch, encoder, tag_model):
+    with tqdm(total=len(job.todo), unit="img", desc="tagging", disable=not progress) as bar:
+        for batch in batches:
+            for item in batch:
                 chunk.append(item)
                 tagged += isinstance(item, TagRecord)
                 failed += isinstance(item, TaggingFailure)
                 if len(chunk) == chunk_size:
-                    _commit(store, chunk, on_chunk)
-            bar.update(len(batch.items))
+                    _commit(job.store, chunk, on_chunk)
+            bar.update(len(batch))
             bar.set_postfix(failed=failed, refresh=False)
         if chunk:
-            _commit(store, chunk, on_chunk)
-    store.finish()
+            _commit(job.store, chunk, on_chunk)
+    job.store.finish()
     elapsed = time.perf_counter() - started
     return TaggingSummary(
         tagged=tagged,
-        skipped=skipped,
+        skipped=job.skipped,
         failed=failed,
         elapsed_s=elapsed,
         images_per_s=(tagged + failed) / elapsed,
-        out=store.out,
-        errors=store.errors_path,
+        out=job.store.out,
+        errors=job.store.errors_path,
     )
 
 
@@ -238,30 +293,11 @@ def _commit(
         on_chunk(number)
 
 
-# --- decoding, in worker processes -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Decoded:
-    artwork_id: str
-    title_id: str
-    quality: dict[str, Any]
-    notes: str
-
-
-@dataclass(frozen=True)
-class _Batch:
-    """Decoded items and failures in catalog order; ``pixels`` stacks the decoded ones' inputs."""
-
-    items: list[_Decoded | TaggingFailure]
-    pixels: torch.Tensor | None
-
-    def pin_memory(self) -> _Batch:  # called by DataLoader(pin_memory=True)
-        return _Batch(self.items, None if self.pixels is None else self.pixels.pin_memory())
+# --- the local engine's decoding worker processes -----------------------------------------------
 
 
 class _ArtworkImages(Dataset):
-    """(id, title id, path) → (``_Decoded``, encoder input) or (``TaggingFailure``, None)."""
+    """(id, title id, path) → ``decode_artwork``'s result, for a ``DataLoader``."""
 
     def __init__(
         self,
@@ -277,25 +313,9 @@ class _ArtworkImages(Dataset):
     def __len__(self) -> int:
         return len(self.items)
 
-    def __getitem__(self, index: int) -> tuple[_Decoded | TaggingFailure, torch.Tensor | None]:
-        artwork_id, title_id, path = self.items[index]
-        try:
-            # Decoded no smaller than the encoder's input and the quality signals' working size.
-            image = read_rgb(path, min_side=self.min_side, min_pixels=WORKING_PIXELS,
-                             max_pixels=self.max_pixels)  # fmt: skip
-        except UnreadableImage as exc:
-            return TaggingFailure(artwork_id, path, exc.reason), None
-        full_size = {"width": image.width, "height": image.height,
-                     "aspect": image.width / image.height}  # fmt: skip
-        quality = replace(quality_signals(image.pixels), **full_size).to_dict()
-        pixels = self.preprocess(Image.fromarray(image.pixels, "RGB"))
-        return _Decoded(artwork_id, title_id, quality, "; ".join(image.notes)), pixels
-
-
-def _collate(samples: list[tuple[_Decoded | TaggingFailure, torch.Tensor | None]]) -> _Batch:
-    """Failures pass through in their places; the decoded images' inputs are stacked."""
-    pixels = [p for _, p in samples if p is not None]
-    return _Batch([item for item, _ in samples], torch.stack(pixels) if pixels else None)
+    def __getitem__(self, index: int) -> Decoded:
+        return decode_artwork(*self.items[index], self.preprocess, min_side=self.min_side,
+                              max_pixels=self.max_pixels)  # fmt: skip
 
 
 def _worker_context() -> multiprocessing.context.BaseContext:
@@ -313,29 +333,3 @@ def _worker_context() -> multiprocessing.context.BaseContext:
 def _single_threaded(_: int) -> None:
     # Each worker is one of several processes: OpenCV's own thread pool would oversubscribe.
     cv2.setNumThreads(1)
-
-
-def _input_side(encoder: ClipEncoder) -> int:
-    size = encoder.preprocess_cfg.get("size", 224)
-    return max(size) if isinstance(size, tuple | list) else int(size)
-
-
-def _tag_batch(
-    batch: _Batch, encoder: ClipEncoder, tag_model: TagModel
-) -> list[TagRecord | TaggingFailure]:
-    """Encode a batch's decoded images and score their tags; failures keep their places."""
-    if batch.pixels is None:
-        return list(batch.items)  # type: ignore[arg-type]  # all failures
-    embeddings = encoder.encode_images(batch.pixels).cpu().numpy()
-    scores = tag_model.scores(embeddings)
-    probabilities = tag_model.probabilities_from_scores(scores)
-    row = iter(range(len(embeddings)))
-    result: list[TagRecord | TaggingFailure] = []
-    for item in batch.items:
-        if isinstance(item, TaggingFailure):
-            result.append(item)
-            continue
-        i = next(row)
-        result.append(TagRecord(item.artwork_id, item.title_id, embeddings[i], scores[i],
-                                probabilities[i], item.quality, item.notes))  # fmt: skip
-    return result

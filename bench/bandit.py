@@ -40,9 +40,11 @@ from pathlib import Path
 
 import numpy as np
 
+from artwork.features import FeatureBuilder
 from artwork.simulate import SimulationConfig
 from artwork.simulate_report import moving_average
 from bench.bandit_adapters import MABWISER_POLICIES, PEERS, VW_EXPLORATION, peer_library
+from bench.bandit_ceiling import ceilings, print_ceilings
 from bench.bandit_recoding import (
     print_recoding_table,
     recoded_contenders,
@@ -227,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
             metrics |= {"recoding.rounds": recoding.rounds, "recoding.seeds": recoding_seeds}
             metrics |= stats_metrics(recoded, "recoding.")
             targets.append(recoding_target(recoded, best))
+        if not args.no_ceilings:
+            found = ceilings(world, FeatureBuilder(world.catalog, world.history, world.truth_tags))
+            print_ceilings(found)
+            metrics |= {f"ceiling.{name}": share for name, share in found.items()}
     metrics = {k: v for k, v in metrics.items() if not math.isnan(v)}  # one seed: no spread
     plot_curves(runs, CURVES, window=max(50, rounds // 50))
     command = " ".join(["python -m bench.bandit", *(sys.argv[1:] if argv is None else argv)])
@@ -246,6 +252,7 @@ def _parser() -> argparse.ArgumentParser:
     recoding = "per reward-recoding run (the main run's)"
     parser.add_argument("--recoding-rounds", type=int, help=f"rounds {recoding}")
     parser.add_argument("--recoding-seeds", type=int, help=f"seeds {recoding}; 0: no recoding")
+    parser.add_argument("--no-ceilings", action="store_true", help="skip the ceilings' fits")
     return parser
 
 

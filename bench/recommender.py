@@ -10,6 +10,17 @@ popularity, ``implicit`` ALS, BPR and item-kNN (cosine), EASE, recency-weighted 
 (``training.train_recommender.tune``), refitted on train + validation (the timed fit) and scored
 on the same test users: nDCG@10 with its standard error, Recall@20, catalog coverage@10.
 
+Context (hour of day): ours + the context re-ranker (``models.recommenders.context``; MovieLens
+has no device, so hour only, UTC), its settings tuned on the validation slice over ours fitted on
+train (``training.train_recommender.train_context``), fitted on train + validation. Both ours and
+ours + context are scored on the test slice grouped by (viewer, hour of the test interaction):
+each group is the page the viewer would have opened at that hour, nDCG@10 against that group's
+items, averaged per viewer, then over the same test viewers (standard error over viewers), with
+the paired difference. Tuning keeps the re-ranker on only when its validation gain is at least 2
+standard errors (``context_eval.MIN_Z``); the top validation setting forced on is reported too,
+to show what the learnt lifts do on the test slice either way. Skipped when ``movies.csv`` (the
+genres) is absent.
+
 Viewers with little history: a seeded random ``--short-fraction`` of the viewers keep only their
 latest ``--short-keep`` train + validation interactions (their earlier ones are dropped from the
 data every model is refitted on, with its tuned settings); their nDCG@10 is on their unchanged
@@ -22,6 +33,7 @@ timed fit < 60 s (this machine's cores). Writes ``bench/results/recommender.json
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -31,10 +43,17 @@ from pathlib import Path
 import numpy as np
 
 from bench.report import Target, write_result
-from models.recommenders import Interactions
+from models.recommenders import Interactions, Recommender
 from models.recommenders.metrics import RankingReport, evaluate
 from training.recommender_data import TemporalSplit, load_movielens, temporal_split
-from training.train_recommender import DEFAULT_MOVIELENS, Tuning, fit_timed, tune
+from training.train_recommender import (
+    DEFAULT_MOVIELENS,
+    ContextResult,
+    Tuning,
+    fit_timed,
+    train_context,
+    tune,
+)
 
 LOG = logging.getLogger("bench.recommender")
 OURS = "sequence_ease"
@@ -74,16 +93,18 @@ def short_history(
 
 
 def run(name: str, split: TemporalSplit, short: tuple[Interactions, np.ndarray], seed: int
-        ) -> Outcome:  # fmt: skip
-    """Tune ``name`` on validation, refit on train + validation, score the test slice."""
+        ) -> tuple[Outcome, Recommender]:  # fmt: skip
+    """Tune ``name`` on validation, refit on train + validation (returned), score the test
+    slice."""
     start = time.perf_counter()
     tuning = tune(name, split.train, split.validation, seed)
     tune_seconds = time.perf_counter() - start
     model, fit_seconds = fit_timed(name, tuning.best, split.train_and_validation(), seed)
     test = evaluate(model, split.test)
     short_model, _ = fit_timed(name, tuning.best, short[0], seed)
-    return Outcome(name, tuning, tune_seconds, fit_seconds, test,
-                   evaluate(short_model, split.test, short[1]))  # fmt: skip
+    outcome = Outcome(name, tuning, tune_seconds, fit_seconds, test,
+                      evaluate(short_model, split.test, short[1]))  # fmt: skip
+    return outcome, model
 
 
 def print_table(outcomes: list[Outcome], short_users: int, keep: int) -> None:
@@ -101,6 +122,43 @@ def print_table(outcomes: list[Outcome], short_users: int, keep: int) -> None:
     )
 
 
+def context_metrics(result: ContextResult, seconds: float) -> dict:
+    """The context comparison for the result file: both scores, the paired gap, the tuning."""
+    gaps = {name: _paired(score.per_user_ndcg - result.without.per_user_ndcg)
+            for name, score in (("ours_context_minus_ours", result.with_context),
+                                ("top_forced_minus_ours", result.top_forced))}  # fmt: skip
+    return {"ours": result.without.as_dict(), "ours_context": result.with_context.as_dict(),
+            "top_setting_forced_on": result.top_forced.as_dict(), **gaps,
+            "top_setting": dataclasses.asdict(result.tuning.top),
+            "tuned": dataclasses.asdict(result.tuning.best), "settings_tried":
+            len(result.tuning.trials), "validation_gain": round(result.tuning.gain, 4),
+            "validation_gain_se": round(result.tuning.gain_se, 4),
+            "seconds": round(seconds, 1)}  # fmt: skip
+
+
+def print_context(name: str, result: ContextResult, metrics: dict) -> None:
+    a = result.without
+    print(f"context (hour of day, UTC): test pages grouped by (viewer, hour), {a.groups} "
+          f"groups over {a.users} viewers; vs ours: paired difference ± se")  # fmt: skip
+    print(f"{'model':<24}{'nDCG@10':>9}{'± se':>8}{'vs ours':>10}{'± se':>8}  settings")
+    print(f"{'ours':<24}{a.ndcg_at_10:>9.4f}{a.ndcg_at_10_se:>8.4f}{'':>18}  {name}")
+    for label, score, gap, config in (
+        ("ours + context", result.with_context, "ours_context_minus_ours", "tuned"),
+        ("  top setting forced on", result.top_forced, "top_forced_minus_ours", "top_setting"),
+    ):
+        settings = ", ".join(f"{k}={v}" for k, v in metrics[config].items())
+        diff, se = metrics[gap]["ndcg@10"], metrics[gap]["paired_se"]
+        print(f"{label:<24}{score.ndcg_at_10:>9.4f}{score.ndcg_at_10_se:>8.4f}{diff:>+10.4f}"
+              f"{se:>8.4f}  {settings}")  # fmt: skip
+    print(f"validation gain of the top setting {metrics['validation_gain']:+.4f} ± "
+          f"{metrics['validation_gain_se']:.4f}: kept only from 2 se\n")  # fmt: skip
+
+
+def _paired(gap: np.ndarray) -> dict[str, float]:
+    return {"ndcg@10": round(float(gap.mean()), 4),
+            "paired_se": round(float(gap.std(ddof=1) / np.sqrt(gap.size)), 4)}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every contender, print the table, write the result; 0 when MovieLens is absent."""
     args = _parser().parse_args(argv)
@@ -112,11 +170,23 @@ def main(argv: list[str] | None = None) -> int:
     data = load_movielens(args.movielens)
     split = temporal_split(data.interactions)
     short = short_history(split, args.short_fraction, args.short_keep, args.seed)
-    outcomes = []
+    outcomes, ours_model = [], None
     for name in args.models:
         LOG.info("%s: tuning on the validation slice", name)
-        outcomes.append(run(name, split, short, args.seed))
+        outcome, model = run(name, split, short, args.seed)
+        outcomes.append(outcome)
+        ours_model = model if name == OURS else ours_model
     print_table(outcomes, len(short[1]), args.short_keep)
+    context = None
+    if ours_model is not None and data.context is not None:
+        LOG.info("%s + context: tuning the re-ranker on the validation slice", OURS)
+        start = time.perf_counter()
+        best = outcomes[args.models.index(OURS)].tuning.best
+        result = train_context(OURS, best, split, data.context, ours_model, args.seed)
+        context = context_metrics(result, time.perf_counter() - start)
+        print_context(OURS, result, context)
+    elif ours_model is not None:
+        print(f"context: skipped, no {args.movielens}/movies.csv (the genres)\n")
 
     by_name = {o.name: o for o in outcomes}
     metrics = {"data": data.describe(), "split": {"train": len(split.train),
@@ -124,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
                "test_users": int((split.test.counts() > 0).sum()),
                "short_history_users": len(short[1]), "short_history_keep": args.short_keep},
                "models": {o.name: o.metrics() for o in outcomes}}  # fmt: skip
+    if context is not None:
+        metrics["context"] = context
     targets = []
     baselines = [o for o in outcomes if o.name != OURS]
     if OURS in by_name and baselines:

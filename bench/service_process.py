@@ -3,11 +3,13 @@ reliability tests (which kill and restart it)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -19,13 +21,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(world: Path, db: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``artwork serve`` on a free loopback port, once it answers ``/readyz``."""
+def start_server(
+    world: Path, db: Path | str, log: Path, settings: Mapping[str, object] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """``artwork serve`` on a free loopback port, once it answers ``/readyz``; ``db`` is a
+    SQLite file or a database URL, ``settings`` more ``Settings`` fields (``learn_every_s``),
+    passed as ``ARTWORK_*`` variables."""
     port = _free_port()
     command = [sys.executable, "-m", "artwork.cli", "serve", "--world", str(world),
                "--db", str(db), "--port", str(port)]  # fmt: skip
+    env = {**os.environ, **{f"ARTWORK_{k.upper()}": str(v) for k, v in (settings or {}).items()}}
     with open(log, "wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

@@ -24,6 +24,7 @@ import argparse
 import platform
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,7 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from artwork.catalog import load_catalog, write_catalog
 from artwork.demo.world import WorldSpec, build_world
-from artwork.tagging import tag_catalog
+from artwork.tagging import TaggingSummary, tag_catalog
 from bench.report import Target, write_result
 from models.clip import EncoderSpec, load_encoder, matmul_gflops, resolve_precision
 
@@ -44,7 +45,7 @@ WORK = Path(".cache/bench/tagging")
 def main(argv: list[str] | None = None) -> int:
     """Run (a), (b), (c) for each encoder asked for, print a table, write the JSON result."""
     args = _parser().parse_args(argv)
-    catalog = _catalog(args.images)
+    catalog = demo_catalog(args.images)
     rates = {"fp32": matmul_gflops(torch.float32), "bf16": matmul_gflops(torch.bfloat16)}
     best_precision = resolve_precision("auto", torch.device("cpu"))
     metrics: dict[str, float | str] = {"matmul_gflops_fp32": round(rates["fp32"], 1),
@@ -113,13 +114,23 @@ def batch_job_rate(
     catalog: Path, spec: EncoderSpec, batch_size: int, workers: int
 ) -> tuple[float, float]:
     """(b): images/s of the whole tagging job, and between its first and last chunk."""
-    out = WORK / "tags.parquet"
-    chunk_times: list[float] = []
     chunk_size = 128
-    summary = tag_catalog(catalog, out, spec, batch_size=batch_size, workers=workers,
-                          chunk_size=chunk_size, restart=True, progress=False,
-                          on_chunk=lambda _: chunk_times.append(time.perf_counter()),
-                          cache_dir=WORK / "cache")  # fmt: skip
+    return timed_run(
+        lambda on_chunk: tag_catalog(catalog, WORK / "tags.parquet", spec, batch_size=batch_size,
+                                     workers=workers, chunk_size=chunk_size, restart=True,
+                                     progress=False, on_chunk=on_chunk,
+                                     cache_dir=WORK / "cache"),
+        chunk_size,
+    )  # fmt: skip
+
+
+def timed_run(
+    run: Callable[[Callable[[int], None]], TaggingSummary], chunk_size: int
+) -> tuple[float, float]:
+    """Images/s of ``run(on_chunk)`` end to end, and in its steady state: between its first and
+    last committed chunk of ``chunk_size`` (NaN with fewer than two chunks)."""
+    chunk_times: list[float] = []
+    summary = run(lambda _: chunk_times.append(time.perf_counter()))
     steady = float("nan")
     if len(chunk_times) >= 2:
         steady = chunk_size * (len(chunk_times) - 1) / (chunk_times[-1] - chunk_times[0])
@@ -127,7 +138,7 @@ def batch_job_rate(
 
 
 def _encoders(model: str, precision: str) -> list[tuple[str, EncoderSpec]]:
-    encoders = [(model, EncoderSpec(model=model, pretrained=str(_random_checkpoint(model)),
+    encoders = [(model, EncoderSpec(model=model, pretrained=str(random_checkpoint(model)),
                                     device="cpu", precision=precision,
                                     preprocess_from="openai"))]  # fmt: skip
     demo = EncoderSpec(model="demo", device="cpu", precision=precision)
@@ -140,7 +151,7 @@ def _encoders(model: str, precision: str) -> list[tuple[str, EncoderSpec]]:
     return encoders
 
 
-def _random_checkpoint(model: str) -> Path:
+def random_checkpoint(model: str) -> Path:
     """``model`` with random weights, saved once as a safetensors checkpoint (a stable id)."""
     path = WORK / f"{model}-random.safetensors"
     if not path.is_file():
@@ -150,7 +161,7 @@ def _random_checkpoint(model: str) -> Path:
     return path
 
 
-def _catalog(n: int) -> Path:
+def demo_catalog(n: int) -> Path:
     """A catalog of exactly ``n`` demo stills (copied from a world large enough to hold them)."""
     folder = WORK / f"catalog-{n}"
     if (folder / "artwork.csv").is_file():

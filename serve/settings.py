@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from artwork.viewer_activity import DEFAULT_TTL_S
+
 MIN_TOKEN_LENGTH = 16
 
 
@@ -37,7 +39,7 @@ class Settings(BaseSettings):
     per_row: int = Field(10, ge=1, le=50, description="titles per row when a request gives none")
     max_events_per_request: int = Field(500, ge=1)
     policy: str = Field(
-        "linucb",
+        "linucb_artwork",
         description="bandit policy by registry name, fresh (a tag prior decides until it has "
         "learnt), or 'uniform' for pure exploration",
     )
@@ -46,6 +48,12 @@ class Settings(BaseSettings):
         "recency_ease",
         description="the recommender fitted on the world's history at start-up for the rows "
         "(any of models.recommenders), or 'popular' for popularity and genre rows only",
+    )
+    recommender_artifact: Path | None = Field(
+        None,
+        description="a recommender folder saved by `python -m training.train_recommender` (with "
+        "--refit-all for serving), loaded at start-up and on reload instead of fitting "
+        "`recommender`; a corrupt one is refused and the previous state serves on",
     )
     tags: Path | None = Field(
         None,
@@ -56,6 +64,12 @@ class Settings(BaseSettings):
                                     "the tag prior")  # fmt: skip
     sticky_hours: float = Field(7 * 24.0, ge=0, description="keep an image engaged with this long")
     session_minutes: float = Field(30.0, gt=0, description="a session ends after this idle time")
+    viewer_cache_s: float | None = Field(
+        None, ge=0, description="reuse a viewer's session and engagement read for this long in "
+        "the process (events stored here refresh it at once, other processes' once it expires); "
+        "0 reads the event store on every request; default 5 with a SQLite file, 0 with a "
+        "database URL (several replicas: stickiness must hold at once across them)",
+    )  # fmt: skip
     learn_every_s: float = Field(
         60.0, ge=0, description="online learning interval; 0 keeps the policy fixed"
     )
@@ -63,7 +77,9 @@ class Settings(BaseSettings):
         24 * 3600.0, gt=0, description="events after a decision count towards its reward this long"
     )
     learner_dir: Path | None = Field(
-        None, description="online learner state; default <db folder>/learner"
+        None,
+        description="online learner state, one per replica; default <db folder>/learner, "
+        "or <world>/learner with a database URL",
     )
     max_labels_per_request: int = Field(500, ge=1, description="tag labels per POST /v1/labels")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies: 413")
@@ -108,6 +124,14 @@ class Settings(BaseSettings):
             return self.learner_dir
         db = self.db_path
         return (db.parent if isinstance(db, Path) else self.world) / "learner"
+
+    @property
+    def viewer_cache_ttl_s(self) -> float:
+        """``viewer_cache_s`` after defaulting: 5 s beside a SQLite file, 0 with a database URL
+        (where several replicas may share the store)."""
+        if self.viewer_cache_s is not None:
+            return self.viewer_cache_s
+        return DEFAULT_TTL_S if isinstance(self.db_path, Path) else 0.0
 
     @property
     def db_path(self) -> Path | str:

@@ -17,10 +17,10 @@ from artwork.event_store import EventStore
 from artwork.features import FeatureBuilder
 from artwork.interactions import ViewingHistory, load_history
 from artwork.learning import OnlineLearner
-from artwork.personal_rows import TitleRanker
 from artwork.policy_selection import PolicySelector, catalog_features
 from artwork.rewards import RewardPolicy
-from artwork.selection import SelectionConfig, SelectionPipeline, UniformSelector
+from artwork.selection import SelectionConfig, SelectionPipeline, Selector, UniformSelector
+from artwork.title_ranker import TitleRanker
 from artwork.vocabulary import default_vocabulary
 from models.bandits import Policy, PolicyError, load_policy, make_policy
 from models.bandits.base import read_card
@@ -69,6 +69,7 @@ class ServiceState:
         profiles = world / VIEWERS_FILE  # the viewers' usual device and hour, when known
         config = SelectionConfig(
             sticky_s=settings.sticky_hours * 3600, session_gap_s=settings.session_minutes * 60,
+            activity_ttl_s=settings.viewer_cache_ttl_s,
             usual_context=read_viewer_profiles(profiles) if profiles.is_file() else {},
         )  # fmt: skip
         try:
@@ -77,6 +78,7 @@ class ServiceState:
                 learning = None
             else:
                 pipeline, learning = _policy_selection(settings, catalog, history, store, config)
+            ranker = _title_ranker(settings, catalog, history, pipeline.selector, config)
         except BaseException:
             if owned:
                 store.close()
@@ -87,16 +89,6 @@ class ServiceState:
             len(catalog.titles), len(catalog.artwork), len(history.viewers), selector.name,
             selector.version, ", learning online" if learning else "", store.location,
         )  # fmt: skip
-        ranker = None
-        if settings.recommender != "popular":
-            started = time.perf_counter()
-            features = selector.features if isinstance(selector, PolicySelector) else None
-            artwork_ids = list(catalog.artwork)
-            tags = (dict(zip(artwork_ids, features.artwork_tags(artwork_ids), strict=True))
-                    if features is not None and artwork_ids else None)  # fmt: skip
-            ranker = TitleRanker.fit(catalog, history, settings.recommender, tags)
-            log.info("recommender %s fitted in %.2f s", settings.recommender,
-                     time.perf_counter() - started)  # fmt: skip
         return cls(settings, catalog, history, store, pipeline, learning, ranker=ranker)
 
     @property
@@ -165,6 +157,35 @@ def _policy_selection(
     pipeline = SelectionPipeline(catalog, selector(load_policy(learner.policy_folder)), store,
                                  config)  # fmt: skip
     return pipeline, LearningLoop(learner, pipeline, selector)
+
+
+def _title_ranker(
+    settings: Settings,
+    catalog: Catalog,
+    history: ViewingHistory,
+    selector: Selector,
+    config: SelectionConfig,
+) -> TitleRanker | None:
+    """The rows' recommender: loaded from ``recommender_artifact``, else fitted on the history
+    (with the viewers' usual devices for the context re-ranker), or none for 'popular'."""
+    path = settings.recommender_artifact
+    if path is None and settings.recommender == "popular":
+        return None
+    started = time.perf_counter()
+    features = selector.features if isinstance(selector, PolicySelector) else None
+    artwork_ids = list(catalog.artwork)
+    tags = (dict(zip(artwork_ids, features.artwork_tags(artwork_ids), strict=True))
+            if features is not None and artwork_ids else None)  # fmt: skip
+    if path is not None:
+        ranker = TitleRanker.load(catalog, path, tags)
+        log.info("recommender %s loaded from %s in %.2f s", ranker.model.name, path,
+                 time.perf_counter() - started)  # fmt: skip
+        return ranker
+    devices = {viewer: device for viewer, (device, _) in config.usual_context.items()}
+    fitted = TitleRanker.fit(catalog, history, settings.recommender, tags, devices)
+    log.info("recommender %s fitted in %.2f s", settings.recommender,
+             time.perf_counter() - started)  # fmt: skip
+    return fitted
 
 
 async def get_service(request: Request) -> ServiceState:

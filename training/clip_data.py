@@ -75,11 +75,16 @@ class StillSet:
         """The same set with its pixels on ``device`` (augmentation then runs there)."""
         return StillSet(self.root, self.ids, self.pixels.to(device), self.labels, self.truth)
 
-    def augmented(self, index: np.ndarray, rng: np.random.Generator, scale: float) -> torch.Tensor:
-        """Random crops (area ≥ ``scale``, aspect kept) resized back, and horizontal flips.
+    def augmented(
+        self, index: np.ndarray, rng: np.random.Generator, scale: float, part: slice = slice(None)
+    ) -> torch.Tensor:
+        """Random crops (area ≥ ``scale``, aspect kept) resized back, and horizontal flips, of
+        the stills ``index[part]``.
 
-        One bilinear ``grid_sample`` for the whole batch, on the pixels' device. No colour
-        jitter: colour carries the moods (warm, cold, dark, bright).
+        The crops and flips are drawn for all of ``index`` whatever ``part`` is, so processes
+        that each take a part of a batch draw what one process taking all of it would. One
+        bilinear ``grid_sample`` for the batch, on the pixels' device. No colour jitter: colour
+        carries the moods (warm, cold, dark, bright).
         """
         n = len(index)
         side = np.sqrt(rng.uniform(scale, 1.0, n))  # crop side / image side
@@ -89,8 +94,8 @@ class StillSet:
         theta[:, 0, 0], theta[:, 1, 1] = side * flip, side
         theta[:, :, 2] = shift
         device = self.pixels.device
-        batch = self.pixels[torch.from_numpy(index).to(device)].float()
-        grid = F.affine_grid(torch.from_numpy(theta).to(device), list(batch.shape),
+        batch = self.pixels[torch.from_numpy(index[part]).to(device)].float()
+        grid = F.affine_grid(torch.from_numpy(theta[part]).to(device), list(batch.shape),
                              align_corners=False)  # fmt: skip
         return F.grid_sample(batch, grid, mode="bilinear", align_corners=False) / 255
 

@@ -5,9 +5,14 @@ its timestamp kept; a bad row is reported by file, line and field, all of them a
 world's ``interactions.csv`` is read by ``artwork.interactions`` (every viewing an interaction)
 and its items are all the catalog's titles, so titles nobody watched are still known.
 
-``temporal_split``: each viewer's interactions ordered by (time, item); the last
-round(0.2·n) are held out as test, the round(0.1·n) before them as validation, the rest train
-(a viewer always keeps at least one training interaction).
+Both carry what the context re-ranker learns from (``ContextInputs``): each item's genres (the
+catalog's, or MovieLens ``movies.csv`` when present) and, for the demo world, each viewer's usual
+device from ``viewers.csv`` (MovieLens has none).
+
+``temporal_split`` (``models.recommenders.split``, re-exported here): each viewer's
+interactions ordered by (time, item); the last round(0.2·n) are held out as test, the round(0.1·n)
+before them as validation, the rest train (a viewer always keeps at least one training
+interaction).
 """
 
 from __future__ import annotations
@@ -19,13 +24,20 @@ from pathlib import Path
 import numpy as np
 
 from artwork.catalog import load_catalog
+from artwork.demo.viewers import read_viewer_profiles
 from artwork.errors import InputError, InputErrors
 from artwork.interactions import load_history
 from models.artifacts import file_sha256
 from models.recommenders import Interactions
+from models.recommenders.context import ContextInputs
+from models.recommenders.split import TemporalSplit, temporal_split
+
+__all__ = ["TemporalSplit", "ViewingData", "load_demo", "load_movielens", "temporal_split"]
 
 RATINGS_COLUMNS = ("userId", "movieId", "rating", "timestamp")
 RATING_RANGE = (0.5, 5.0)
+MOVIES_COLUMNS = ("movieId", "title", "genres")
+NO_GENRES = "(no genres listed)"  # MovieLens's word for a movie without genres
 
 
 @dataclass(frozen=True, eq=False)
@@ -38,26 +50,13 @@ class ViewingData:
     user_ids: tuple[str, ...]
     item_ids: tuple[str, ...]
     interactions: Interactions
+    context: ContextInputs | None = None  # genres (and devices) for the context re-ranker
 
     def describe(self) -> dict[str, object]:
         """For a model card: source, file, its hash and the sizes."""
         return {"source": self.source, "file": str(self.path), "sha256": self.sha256,
                 "users": len(self.user_ids), "items": len(self.item_ids),
                 "interactions": len(self.interactions)}  # fmt: skip
-
-
-@dataclass(frozen=True, eq=False)
-class TemporalSplit:
-    """Each viewer's history cut by time: train, then validation, then test."""
-
-    train: Interactions
-    validation: Interactions
-    test: Interactions
-    test_fraction: float
-    validation_fraction: float
-
-    def train_and_validation(self) -> Interactions:
-        return self.train.concat(self.validation)
 
 
 def load_movielens(folder: Path | str) -> ViewingData:
@@ -88,8 +87,35 @@ def load_movielens(folder: Path | str) -> ViewingData:
         raise InputError("no ratings", file=str(path))
     u, i, t = np.array(rows, dtype=np.int64).T
     interactions = Interactions.build(u, i, t, n_users=len(users), n_items=len(items))
+    movies = path.with_name("movies.csv")
+    context = (ContextInputs.from_ids(tuple(items), load_movie_genres(movies))
+               if movies.is_file() else None)  # fmt: skip
     return ViewingData("movielens", path, file_sha256(path), tuple(users), tuple(items),
-                       interactions)  # fmt: skip
+                       interactions, context)  # fmt: skip
+
+
+def load_movie_genres(path: Path) -> dict[str, tuple[str, ...]]:
+    """Each movie's genres from MovieLens ``movies.csv`` (movieId, title, genres "|"-separated);
+    a bad row raises ``InputErrors`` naming file, line and field."""
+    genres: dict[str, tuple[str, ...]] = {}
+    errors: list[InputError] = []
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = tuple(next(reader, ()))
+        if header != MOVIES_COLUMNS:
+            raise InputError(f"expected columns {MOVIES_COLUMNS}, found {header}",
+                             file=path.name, line=1)  # fmt: skip
+        for row in reader:
+            if len(row) != len(MOVIES_COLUMNS) or not row[0].strip().isdigit():
+                errors.append(InputError(f"expected a movieId and 3 cells, found {row!r}",
+                                         file=path.name, line=reader.line_num,
+                                         field="movieId"))  # fmt: skip
+                continue
+            named = [g for g in row[2].split("|") if g and g != NO_GENRES]
+            genres[row[0].strip()] = tuple(named)
+    if errors:
+        raise InputErrors(errors)
+    return genres
 
 
 def _rating_row(
@@ -132,33 +158,9 @@ def load_demo(world: Path | str) -> ViewingData:
         np.array([i.timestamp for i in events], dtype=np.int64),
         n_users=len(user_ids), n_items=len(item_ids),
     )  # fmt: skip
-    return ViewingData("demo", path, file_sha256(path), user_ids, item_ids, interactions)
-
-
-def temporal_split(
-    interactions: Interactions, test_fraction: float = 0.2, validation_fraction: float = 0.1
-) -> TemporalSplit:
-    """Hold out each viewer's latest ``test_fraction`` as test and the ``validation_fraction``
-    before it as validation (counts rounded half up; at least one training interaction left)."""
-    if not (0 < test_fraction < 1 and 0 <= validation_fraction < 1):
-        raise InputError("fractions must lie in (0, 1)", field="test_fraction")
-    if test_fraction + validation_fraction >= 1:
-        raise InputError("test and validation fractions must leave some training data",
-                         field="validation_fraction")  # fmt: skip
-    counts = interactions.counts()
-    n_test = np.floor(test_fraction * counts + 0.5).astype(np.int64)
-    n_val = np.floor(validation_fraction * counts + 0.5).astype(np.int64)
-    n_test = np.minimum(n_test, np.maximum(counts - 1, 0))
-    n_val = np.minimum(n_val, np.maximum(counts - 1 - n_test, 0))
-    # Interactions are grouped by user and ordered by time: age 0 is each viewer's latest.
-    per_row = np.repeat(np.arange(interactions.n_users), counts)
-    ages = interactions.ages()
-    test = ages < n_test[per_row]
-    validation = ~test & (ages < (n_test + n_val)[per_row])
-    return TemporalSplit(
-        train=interactions.subset(~test & ~validation),
-        validation=interactions.subset(validation),
-        test=interactions.subset(test),
-        test_fraction=test_fraction,
-        validation_fraction=validation_fraction,
-    )
+    profiles = world / "viewers.csv"
+    devices = ({v: d for v, (d, _) in read_viewer_profiles(profiles).items()}
+               if profiles.is_file() else None)  # fmt: skip
+    genres = {t: title.genres for t, title in catalog.titles.items()}
+    context = ContextInputs.from_ids(item_ids, genres, user_ids, devices)
+    return ViewingData("demo", path, file_sha256(path), user_ids, item_ids, interactions, context)

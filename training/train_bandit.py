@@ -20,6 +20,17 @@ folder; its card holds the training data (store, decisions and their hash, time 
 policy, weights), the feature schema and the metrics (estimates, gate, every clicked artwork's
 bait index). A missing store, an empty log or a bad row exits with code 2 and ``error: ...``
 naming the decision and field.
+
+A policy that trains a network (``neural_linear``) can split its retraining over several GPUs
+or CPU processes under torchrun (``training.distributed``):
+
+    torchrun --standalone --nproc_per_node N -m training.train_bandit [options as above]
+
+Every process reads the log and feeds the policy the same rows, so each holds the same replay
+buffer; each retrain splits the network's minibatches and the head's sums over the processes
+(``models.bandits.neural_linear``), giving the policy one process trains, up to floating-point
+noise. Rank 0 alone prints and saves. Policies without a network learn the same in every
+process, so more processes only repeat their work.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -48,6 +59,7 @@ from models.artifacts import write_folder_atomically
 from models.bandits import Policy, make_policy, policy_class
 from models.bandits.base import CARD_FILE, DEFAULT_MAX_WEIGHT
 from models.errors import ModelError
+from training.distributed import SINGLE, LaunchError, Processes, process_group
 from training.evaluate import (
     ClosedLog,
     EvaluationError,
@@ -59,6 +71,9 @@ from training.evaluate import (
     rebuilt_rows,
     report_metrics,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger("train_bandit")
 
@@ -112,15 +127,17 @@ class TrainResult:
     card_fields: dict[str, Any]
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Read the log, learn from its earlier part, estimate on its later part, save the policy."""
+def train(config: TrainConfig, processes: Processes = SINGLE) -> TrainResult:
+    """Read the log, learn from its earlier part, estimate on its later part, save the policy;
+    of several ``processes``, every one trains and estimates, rank 0 alone saves."""
     if config.out.exists() and not (config.out / CARD_FILE).is_file():
         raise TrainingError(f"--out {config.out}: exists and holds no saved policy to replace")
     features, defaults = world_features(config.world, config.tags)
     now = time.time() if config.now is None else config.now
     reward_policy = RewardPolicy(window_s=config.window_s, reward=config.reward)
     closed = read_closed_log(config.db, reward_policy, now, "--from-log")
-    progress = tqdm(closed.complete, desc="features", unit="decision", disable=None)
+    quiet = None if processes.main else True  # tqdm's disable: None shows bars on a terminal
+    progress = tqdm(closed.complete, desc="features", unit="decision", disable=quiet)
     rows = rebuilt_rows(closed, progress, features, defaults)
     n_test = math.ceil(len(rows) * config.test_fraction)
     train_rows, test_rows = rows[: len(rows) - n_test], rows[len(rows) - n_test :]
@@ -132,7 +149,7 @@ def train(config: TrainConfig) -> TrainResult:
 
     policy = _fresh_policy(config, features.d_ctx, features.d_arm)
     batches = range(0, len(train_rows), config.batch_size)
-    for start in tqdm(batches, desc="train_bandit", unit="batch", disable=None):
+    for start in tqdm(batches, desc="train_bandit", unit="batch", disable=quiet):
         policy.update(
             feedback_batch(train_rows[start : start + config.batch_size]),
             importance_weighted=config.importance_weighted,
@@ -155,7 +172,8 @@ def train(config: TrainConfig) -> TrainResult:
             "bait_index": [dataclasses.asdict(b) for b in bait if b.clicks],
         },
     }
-    write_folder_atomically(config.out, lambda tmp: policy.save(tmp, card_fields=card_fields))
+    if processes.main:
+        write_folder_atomically(config.out, lambda tmp: policy.save(tmp, card_fields=card_fields))
     return TrainResult(policy, report, bait, card_fields)
 
 
@@ -235,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     try:
+        processes = Processes.from_environment()
         config = TrainConfig(
             db=args.from_log,
             world=args.world,
@@ -252,14 +271,29 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             device=args.device,
         )
-        result = train(config)
-    except (TrainingError, EvaluationError, ArtworkError, ModelError) as exc:
+        with process_group(processes, _group_device(processes, config.device)):
+            result = train(config, processes)
+    except (TrainingError, EvaluationError, ArtworkError, ModelError, LaunchError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not processes.main:
+        return 0
     print(format_report(result.report))
     print(format_bait(result.bait))
     print(f"saved {result.policy.name} to {config.out}")
     return 0
+
+
+def _group_device(processes: Processes, device: str) -> torch.device | None:
+    """Where a torch policy retrains (``--device``), for the process group; None outside
+    torchrun, where nothing needs torch."""
+    if not processes.launched:
+        return None
+    import torch
+
+    from models.bandits.neural_linear import resolve_device
+
+    return torch.device(resolve_device(device))
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -9,6 +9,17 @@ cos(image, neutral prompt), to rank each still's true objects, moods and genres 
 cross-entropy on σ(α·s + β), α and β learned, positives of rare tags up-weighted). The
 weights go to ``models/weights/demo-clip`` (fp16 safetensors, open_clip's local-dir format)
 with a JSON card; checkpoints under ``--work`` make ``--resume`` continue exactly.
+
+On several GPUs or CPU processes, under torchrun (``training.distributed``):
+
+    torchrun --standalone --nproc_per_node N -m training.train_clip [options as above]
+
+Each process takes ``--batch-size`` / N stills of every step's batch (the same batch, same
+crops and captions as one process draws); the contrastive loss compares each process's
+stills with every process's captions (features gathered with their gradients), batch norm
+uses the whole batch, and DDP averages the gradients, so N processes train the weights one
+process would, up to floating-point noise. Rank 0 alone evaluates and writes; ``--work``
+must be on storage every machine sees for ``--resume`` on several machines.
 """
 
 from __future__ import annotations
@@ -28,7 +39,6 @@ import numpy as np
 import open_clip
 import torch
 import torch.nn.functional as F
-from sklearn.metrics import average_precision_score
 from tqdm import tqdm
 
 from artwork.demo.world import WorldSpec, build_world
@@ -40,7 +50,17 @@ from models.clip import (
     resolve_device,
     save_encoder,
 )
+from models.data_parallel import (
+    broadcast_object,
+    gather_rows,
+    share,
+    sum_across,
+    sync_batch_norm,
+    wrap,
+)
 from training.clip_data import IMAGE_SIZE, StillSet
+from training.clip_eval import evaluate, plot_curve
+from training.distributed import Processes, barrier, process_group
 
 log = logging.getLogger("train_clip")
 
@@ -91,32 +111,52 @@ class TrainConfig:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Train (or resume), evaluate on a held-out world, and write weights, card and curve."""
+    """Train (or resume), evaluate on a held-out world, and write weights, card and curve;
+    under torchrun, as one of its processes. Exit 2 with ``error: ...`` on a bad setting."""
     cfg = _parse(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    device = resolve_device(cfg.device)
-    amp = _amp_dtype(cfg.precision, device)
+    processes = Processes.from_environment()
+    logging.basicConfig(level=logging.INFO if processes.main else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(message)s")  # fmt: skip
+    if cfg.batch_size % processes.world_size:
+        print(f"error: --batch-size {cfg.batch_size} must be a multiple of the "
+              f"{processes.world_size} processes (WORLD_SIZE)", file=sys.stderr)  # fmt: skip
+        return 2
+    with process_group(processes, resolve_device(cfg.device)) as device:
+        train_encoder(cfg, processes, device)
+    return 0
+
+
+def train_encoder(cfg: TrainConfig, processes: Processes, device: torch.device) -> None:
+    """The training run of ``main`` on ``device``, as process ``processes.rank``."""
+    amp = broadcast_object(_amp_dtype(cfg.precision, device))  # measured: rank 0 decides
     torch.manual_seed(cfg.seed)
     vocab = default_vocabulary()
     tags = [t for g in GROUPS for t in vocab.groups[g].tags]
 
     size = (cfg.image_height, cfg.image_width)
     arch = architecture(size)
-    train = StillSet.load(_world(cfg.work, cfg.train_world_seed, cfg.train_titles), tags, size)
-    heldout = StillSet.load(
-        _world(cfg.work, cfg.heldout_world_seed, cfg.heldout_titles), tags, size
-    )
+    worlds = [(cfg.train_world_seed, cfg.train_titles),
+              (cfg.heldout_world_seed, cfg.heldout_titles)]  # fmt: skip
+    if processes.main:  # one process builds missing worlds; the others wait, then read
+        for seed, titles in worlds:
+            _world(cfg.work, seed, titles)
+    barrier()
+    train = StillSet.load(_world(cfg.work, *worlds[0]), tags, size)
     mean, std = train.channel_stats()
-    train, heldout = train.to(device), heldout.to(device)
+    train = train.to(device)
+    # Only rank 0 evaluates.
+    heldout = StillSet.load(_world(cfg.work, *worlds[1]), tags, size).to(device) \
+        if processes.main else None  # fmt: skip
     preprocess_cfg = {"size": list(size), "mean": mean, "std": std,
                       "interpolation": "bicubic", "resize_mode": "squash"}  # fmt: skip
-    log.info("train %d stills, held-out %d; device %s, amp %s", len(train), len(heldout),
-             device, amp)  # fmt: skip
+    log.info("train %d stills, held-out %d; device %s, amp %s, %d process(es)", len(train),
+             len(heldout or ()), device, amp, processes.world_size)  # fmt: skip
 
-    model = open_clip.CLIP(**arch).to(device)
+    model = sync_batch_norm(open_clip.CLIP(**arch).to(device))
     # σ(α·s + β) with α = exp(θ): the score s is a difference of cosines, so α must grow large
     # quickly; learning θ at ten times the base rate lets it (CLIP learns its scale in log too).
     tag_head = torch.nn.Parameter(torch.tensor([math.log(40.0), 0.0], device=device))
+    encoders = wrap(_Encoders(model, tag_head))
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
@@ -145,24 +185,25 @@ def main(argv: list[str] | None = None) -> int:
         log.info("resumed from %s at step %d", checkpoint, step)
 
     started = time.perf_counter()
-    bar = tqdm(total=cfg.steps, initial=step, desc="train_clip", unit="step", disable=None)
+    bar = tqdm(total=cfg.steps, initial=step, desc="train_clip", unit="step",
+               disable=None if processes.main else True)  # fmt: skip
+    part = share(cfg.batch_size)  # this process's rows of every batch
     while step < cfg.steps:
         rng = np.random.default_rng([cfg.seed, step])  # per-step randomness: resumes exactly
         for group in optimizer.param_groups:
             group["lr"] = _lr(cfg, step) * group["lr_scale"]
         index = rng.choice(len(train), size=cfg.batch_size, replace=False)
-        pixels = normalize(train.augmented(index, rng, cfg.crop_scale).to(device))
-        captions = tokenizer([train.caption(i, rng, vocab) for i in index]).to(device)
+        pixels = normalize(train.augmented(index, rng, cfg.crop_scale, part).to(device))
+        captions = [train.caption(i, rng, vocab) for i in index]  # all: keeps rng in step
         prompts, neutral, group_of = _tag_prompts(vocab, rng)
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
-            images = model.encode_image(pixels, normalize=True)
-            texts = model.encode_text(captions, normalize=True)
-            tag_text = model.encode_text(tokenizer(prompts).to(device), normalize=True)
-            neutral_text = model.encode_text(tokenizer(neutral).to(device), normalize=True)
+            images, texts, tag_text, neutral_text = encoders(
+                pixels, *(tokenizer(t).to(device) for t in (captions[part], prompts, neutral))
+            )
         images, texts = images.float(), texts.float()
-        contrastive = _clip_loss(images, texts, model.logit_scale.exp())
+        contrastive = _clip_loss(images, texts, model.logit_scale.exp(), part)
         scores = images @ tag_text.float().T - (images @ neutral_text.float().T)[:, group_of]
-        labels = torch.from_numpy(train.labels[index]).to(device)
+        labels = torch.from_numpy(train.labels[index[part]]).to(device)
         tag_loss = F.binary_cross_entropy_with_logits(
             tag_head[0].exp() * scores + tag_head[1], labels, pos_weight=pos_weight
         )
@@ -175,15 +216,16 @@ def main(argv: list[str] | None = None) -> int:
             model.logit_scale.clamp_(0, math.log(100))
         step += 1
         if step % 20 == 0 or step == cfg.steps:
-            for key, value in (
-                ("step", step),
-                ("loss", loss.item()),
-                ("contrastive", contrastive.item()),
-                ("tag", tag_loss.item()),
-            ):
-                history[key].append(value)  # fmt: skip
-            bar.set_postfix(loss=f"{loss.item():.3f}", tag=f"{tag_loss.item():.3f}")
+            # Each process's losses are means over its equal share: their mean is the batch's.
+            losses = sum_across(torch.stack([loss, contrastive, tag_loss]).detach())
+            losses = (losses / processes.world_size).tolist()
+            for key, value in zip(("step", "loss", "contrastive", "tag"), (step, *losses),
+                                  strict=True):  # fmt: skip
+                history[key].append(value)
+            bar.set_postfix(loss=f"{losses[0]:.3f}", tag=f"{losses[2]:.3f}")
         bar.update()
+        if not processes.main:
+            continue
         if step % cfg.eval_every == 0 or step == cfg.steps:
             metrics = evaluate(model, tokenizer, normalize, heldout, vocab, device)
             history["eval"].append({"step": step, **metrics})
@@ -192,64 +234,32 @@ def main(argv: list[str] | None = None) -> int:
             _save_checkpoint(checkpoint, model, optimizer, tag_head, step, history, cfg)
     bar.close()
     elapsed = time.perf_counter() - started
+    if not processes.main:
+        return
 
     model.eval()
     save_encoder(model, arch, preprocess_cfg, cfg.out, half=True)
-    _write_card(cfg, train, heldout, history, elapsed, device, amp)
+    _write_card(cfg, train, heldout, history, elapsed, device, amp, processes)
     plot_curve(history, cfg.out / "loss_curve.png")
     log.info("wrote %s (%.1f MB) in %.0f s", cfg.out,
              (cfg.out / "open_clip_model.safetensors").stat().st_size / 1e6, elapsed)  # fmt: skip
-    return 0
-
-
-@torch.inference_mode()
-def evaluate(model, tokenizer, normalize, stills: StillSet, vocab, device) -> dict[str, float]:
-    """Held-out mean average precision per group of the zero-shot score (prompt-averaged)."""
-    model.eval()
-    images = torch.cat([
-        model.encode_image(normalize(stills.pixels[i : i + 256].float().div(255).to(device)),
-                           normalize=True)
-        for i in range(0, len(stills), 256)
-    ]).float()  # fmt: skip
-    out, column = {}, 0
-    for g in GROUPS:
-        group = vocab.groups[g]
-        neutral = _mean_text(model, tokenizer, group.neutral_prompts(), device)
-        tag_text = torch.stack([_mean_text(model, tokenizer, group.prompts(t), device)
-                                for t in group.tags])  # fmt: skip
-        scores = (images @ tag_text.T - (images @ neutral)[:, None]).cpu().numpy()
-        labels = stills.labels[:, column : column + len(group.tags)]
-        column += len(group.tags)
-        present = labels.sum(axis=0) > 0
-        aps = [average_precision_score(labels[:, t], scores[:, t]) for t in np.flatnonzero(present)]
-        out[f"map_{g}"] = round(float(np.mean(aps)), 4)
-    model.train()
-    return out
-
-
-def plot_curve(history: dict, path: Path) -> None:
-    """Loss curves (and held-out mAP) against steps, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for key in ("loss", "contrastive", "tag"):
-        left.plot(history["step"], history[key], label=key, linewidth=1)
-    left.set(xlabel="step", ylabel="loss", yscale="log", title="training loss")
-    left.legend()
-    for g in GROUPS:
-        right.plot([e["step"] for e in history["eval"]], [e[f"map_{g}"] for e in history["eval"]],
-                   marker="o", label=g)  # fmt: skip
-    right.set(xlabel="step", ylabel="mAP", ylim=(0, 1), title="held-out mean average precision")
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 # --- pieces ------------------------------------------------------------------------------------
+
+
+class _Encoders(torch.nn.Module):
+    """The CLIP model and the tag head as one module whose forward encodes a step's inputs:
+    DDP averages the gradients of the module it wraps, and needs its forward called."""
+
+    def __init__(self, model: open_clip.CLIP, tag_head: torch.nn.Parameter) -> None:
+        super().__init__()
+        self.model, self.tag_head = model, tag_head
+
+    def forward(self, pixels, captions, prompts, neutral) -> tuple[torch.Tensor, ...]:
+        """Normalised embeddings of the stills, their captions, the tag and neutral prompts."""
+        texts = (self.model.encode_text(t, normalize=True) for t in (captions, prompts, neutral))
+        return self.model.encode_image(pixels, normalize=True), *texts
 
 
 class _Normalize:
@@ -282,15 +292,17 @@ def _tag_prompts(vocab, rng: np.random.Generator) -> tuple[list[str], list[str],
     return prompts, neutral, np.array(group_of)
 
 
-def _mean_text(model, tokenizer, prompts: list[str], device) -> torch.Tensor:
-    emb = model.encode_text(tokenizer(prompts).to(device), normalize=True).float().mean(0)
-    return F.normalize(emb, dim=-1)
-
-
-def _clip_loss(images: torch.Tensor, texts: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    logits = scale * images @ texts.T
-    target = torch.arange(len(images), device=images.device)
-    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+def _clip_loss(
+    images: torch.Tensor, texts: torch.Tensor, scale: torch.Tensor, part: slice
+) -> torch.Tensor:
+    """CLIP's symmetric cross-entropy over the rows ``part`` of the batch's logits and of their
+    transpose, this process's stills and captions against every process's (gathered with
+    gradients, as open_clip's ``ClipLoss(local_loss=True, gather_with_grad=True)``)."""
+    all_images, all_texts = gather_rows(images), gather_rows(texts)
+    target = torch.arange(part.start, part.stop, device=images.device)
+    per_image = scale * images @ all_texts.T
+    per_text = (scale * all_images @ texts.T).T  # columns of the batch's logits, as one process
+    return (F.cross_entropy(per_image, target) + F.cross_entropy(per_text, target)) / 2
 
 
 def _lr(cfg: TrainConfig, step: int) -> float:
@@ -322,7 +334,8 @@ def _save_checkpoint(path, model, optimizer, tag_head, step, history, cfg) -> No
     tmp.replace(path)
 
 
-def _write_card(cfg, train: StillSet, heldout: StillSet, history, elapsed, device, amp) -> None:
+def _write_card(cfg, train: StillSet, heldout: StillSet, history, elapsed, device, amp,
+                processes: Processes) -> None:  # fmt: skip
     weights = cfg.out / "open_clip_model.safetensors"
     card = {
         "kind": "clip_encoder",
@@ -342,7 +355,8 @@ def _write_card(cfg, train: StillSet, heldout: StillSet, history, elapsed, devic
                     "final_loss": history["loss"][-1] if history["loss"] else None},
         "training": {"seconds": round(elapsed, 1), "device": str(device),
                      "autocast": str(amp), "torch": torch.__version__,
-                     "threads": torch.get_num_threads()},
+                     "threads": torch.get_num_threads(),
+                     "processes": processes.world_size},
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }  # fmt: skip
     (cfg.out / "card.json").write_text(json.dumps(card, indent=1) + "\n")

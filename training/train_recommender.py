@@ -2,7 +2,7 @@
 
     python -m training.train_recommender --data demo|movielens [--world DIR] [--movielens DIR]
         --model NAME --out FOLDER [--seed 0] [--test-fraction 0.2]
-        [--validation-fraction 0.1] [--no-tune]
+        [--validation-fraction 0.1] [--no-tune] [--no-context] [--refit-all]
 
 Reads the demo world's ``interactions.csv`` or MovieLens ``ratings.csv`` (every rating an
 interaction), holds out each viewer's latest 20% by time as test and the 10% before it as
@@ -11,8 +11,15 @@ validation (``training.recommender_data.temporal_split``), tries every combinati
 change scoring reuse one fit), refits the best on train + validation, scores it on the test
 slice (nDCG@10 with its standard error, Recall@20, coverage@10) and saves it to ``--out`` as one
 atomic folder whose card holds the data (file, hash, sizes), the split, every trial, the test
-metrics, the training time and the user and item ids behind the model's indices. A bad ratings
-row, a missing file or a bad setting exits with code 2 and ``error: ...`` naming it.
+metrics, the training time and the user and item ids behind the model's indices.
+
+The context re-ranker (hour of day and device, ``models.recommenders.context``; skipped with
+``--no-context`` or without genres) is tuned on the validation slice over the model fitted on
+train, fitted on train + validation, scored on the test slice grouped by hour (with and without
+it) and saved in the same folder. ``--refit-all`` then refits the model and the re-ranker, with
+the tuned settings, on all of the history (train + validation + test) before saving, for
+serving; the card's test metrics stay those of the train + validation fit. A bad ratings row, a
+missing file or a bad setting exits with code 2 and ``error: ...`` naming it.
 """
 
 from __future__ import annotations
@@ -38,6 +45,13 @@ from models.recommenders import (
     recommender_class,
 )
 from models.recommenders.base import CARD_FILE
+from models.recommenders.context import ContextInputs, ContextReranker
+from models.recommenders.context_eval import (
+    ContextScore,
+    ContextTuning,
+    context_scores,
+    tune_context,
+)
 from models.recommenders.metrics import RankingReport, evaluate
 from training.recommender_data import (
     TemporalSplit,
@@ -70,6 +84,8 @@ class TrainConfig:
     test_fraction: float = 0.2
     validation_fraction: float = 0.1
     tune: bool = True
+    context: bool = True  # tune, fit and save the context re-ranker (when genres are known)
+    refit_all: bool = False  # refit on all of the history after testing, for serving
 
     def __post_init__(self) -> None:
         if self.data not in ("demo", "movielens"):
@@ -90,14 +106,36 @@ class Tuning:
 
 
 @dataclass(frozen=True)
+class ContextResult:
+    """The context re-ranker's tuning, fitted on train + validation, and the test slice's
+    hour-grouped nDCG@10 without it, with it, and with the best validation setting switched on
+    whether or not tuning kept it (a diagnostic: what the learnt lifts do on unseen data)."""
+
+    tuning: ContextTuning
+    reranker: ContextReranker
+    without: ContextScore
+    with_context: ContextScore
+    top_forced: ContextScore
+
+    def card(self) -> dict[str, Any]:
+        return {"tuning": self.tuning.as_dict(),
+                "metrics": {"test_by_hour": {"without": self.without.as_dict(),
+                                             "with": self.with_context.as_dict(),
+                                             "top_setting_forced_on":
+                                             self.top_forced.as_dict()}}}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class TrainResult:
-    """The model refitted on train + validation, its tuning, test report and fit time."""
+    """The saved model (on train + validation, or all with ``refit_all``), its tuning, the
+    test report and fit time of the train + validation fit, and the context re-ranker."""
 
     model: Recommender
     tuning: Tuning
     report: RankingReport
     fit_seconds: float
     card_fields: dict[str, Any]
+    context: ContextResult | None = None
 
 
 def tune(name: str, train: Interactions, validation: Interactions, seed: int = 0) -> Tuning:
@@ -139,36 +177,75 @@ def load_data(config: TrainConfig) -> ViewingData:
     return load_movielens(config.movielens)
 
 
+def train_context(
+    name: str,
+    params: dict[str, Any],
+    split: TemporalSplit,
+    inputs: ContextInputs,
+    fitted: Recommender,
+    seed: int = 0,
+) -> ContextResult:
+    """Tune the context re-ranker on validation over ``name`` fitted on train, fit it on train +
+    validation and score ``fitted`` (the train + validation model) on the test slice, grouped by
+    hour, without and with it."""
+    on_train = make_recommender(name, seed=seed, **params).fit(split.train)
+    tuning = tune_context(on_train, split.validation, inputs)
+    log.info("context re-ranker: best %s", tuning.best)
+    history = split.train_and_validation()
+    reranker = ContextReranker.fit(history, inputs, tuning.best)
+    forced = ContextReranker.fit(history, inputs, tuning.top)
+    scores = context_scores(fitted, split.test, [None, reranker, forced], inputs.user_devices)
+    return ContextResult(tuning, reranker, *scores)
+
+
 def train(config: TrainConfig) -> TrainResult:
-    """Load, split, tune on validation, refit on train + validation, test, save."""
+    """Load, split, tune on validation, refit on train + validation, test, (refit on all,) save."""
     if config.out.exists() and not (config.out / CARD_FILE).is_file():
         raise TrainingError(f"--out {config.out}: exists and holds no saved recommender to replace")
     recommender_class(config.model)  # an unknown name fails before any work
     data = load_data(config)
     split = temporal_split(data.interactions, config.test_fraction, config.validation_fraction)
-    if not len(split.validation) and config.tune:
-        raise TrainingError("the validation slice is empty: too little history to tune on")
+    if not len(split.validation) and (config.tune or config.context):
+        raise TrainingError("the validation slice is empty: too little history to tune on "
+                            "(--no-tune --no-context fits the defaults)")  # fmt: skip
     tuning = tune(config.model, split.train, split.validation, config.seed) if config.tune \
         else Tuning({}, ())  # fmt: skip
     model, seconds = fit_timed(config.model, tuning.best, split.train_and_validation(), config.seed)
     report = evaluate(model, split.test)
+    context = None
+    if config.context and data.context is not None:
+        context = train_context(config.model, tuning.best, split, data.context, model, config.seed)
+    reranker = context.reranker if context is not None else None
+    if config.refit_all:
+        model, _ = fit_timed(config.model, tuning.best, data.interactions, config.seed)
+        if context is not None and data.context is not None:
+            reranker = ContextReranker.fit(data.interactions, data.context, context.tuning.best)
     card_fields = {
         "data": data.describe(),
-        "split": _split_card(split),
+        "split": _split_card(split, config.refit_all),
         "tuning": tuning.as_dict(),
         "metrics": {"test": report.as_dict(), "fit_seconds": round(seconds, 3)},
         "user_ids": list(data.user_ids),
         "item_ids": list(data.item_ids),
     }
-    write_folder_atomically(config.out, lambda tmp: model.save(tmp, card_fields=card_fields))
-    return TrainResult(model, tuning, report, seconds, card_fields)
+    context_card = context.card() if context is not None else {}
+
+    def save(folder: Path) -> None:
+        model.save(folder, card_fields=card_fields)
+        if reranker is not None:
+            reranker.save(folder, card_fields=context_card)
+
+    write_folder_atomically(config.out, save)
+    return TrainResult(model, tuning, report, seconds, card_fields, context)
 
 
-def _split_card(split: TemporalSplit) -> dict[str, Any]:
+def _split_card(split: TemporalSplit, refit_all: bool) -> dict[str, Any]:
+    fit_on = "train+validation+test" if refit_all else "train+validation"
     return {"kind": "temporal, per viewer", "test_fraction": split.test_fraction,
             "validation_fraction": split.validation_fraction,
             "train": len(split.train), "validation": len(split.validation),
-            "test": len(split.test), "fit_on": "train+validation"}  # fmt: skip
+            "test": len(split.test), "fit_on": fit_on,
+            "metrics_fit_on": "train+validation"}  # fmt: skip
 
 
 def format_result(result: TrainResult) -> str:
@@ -182,6 +259,15 @@ def format_result(result: TrainResult) -> str:
         f"{r.users:>7d}{r.ndcg_at_10:>10.4f}{r.ndcg_at_10_se:>8.4f}{r.recall_at_20:>11.4f}"
         f"{r.coverage_at_10:>8.3f}{result.fit_seconds:>8.2f}",
     ]
+    if result.context is not None:
+        c, a, b = result.context.tuning.best, result.context.without, result.context.with_context
+        t = result.context.tuning
+        lines.append(
+            f"context re-ranker: strength {c.strength:g}, {c.bucket_hours} h buckets, "
+            f"reference {c.reference} (validation gain {t.gain:+.4f} ± {t.gain_se:.4f}); "
+            f"test nDCG@10 by hour {a.ndcg_at_10:.4f} ± {a.ndcg_at_10_se:.4f} without, "
+            f"{b.ndcg_at_10:.4f} ± {b.ndcg_at_10_se:.4f} with"
+        )
     return "\n".join(lines)
 
 
@@ -215,6 +301,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--validation-fraction", type=float, default=0.1)
     p.add_argument("--no-tune", dest="tune", action="store_false",
                    help="fit the model's defaults instead of tuning on validation")  # fmt: skip
+    p.add_argument("--no-context", dest="context", action="store_false",
+                   help="leave out the context (hour, device) re-ranker")  # fmt: skip
+    p.add_argument("--refit-all", action="store_true",
+                   help="after testing, refit on all of the history (for serving)")  # fmt: skip
     return p
 
 

@@ -8,7 +8,7 @@ probability distribution over the K candidates. Subclasses give the *base* distr
     p ← f · 1 + (1 − K·f) · p_base
 
 so every entry is ≥ f exactly and the sum stays 1. ``choose`` samples from that distribution with
-``numpy.random.default_rng(seed)``, and the logged propensity is the sampled entry itself.
+``models.sampling.sample_index(p, seed)``, and the logged propensity is the sampled entry itself.
 
 ``update`` learns from a ``FeedbackBatch``. With ``importance_weighted=True`` each row is
 weighted by w = min(1 / propensity, max_weight): the weighted rows then look as if the candidates
@@ -36,6 +36,7 @@ from models.artifacts import ArtifactFormat, file_sha256
 from models.bandits.errors import PolicyError
 from models.bandits.features import FEATURE_MAP
 from models.bandits.records import Choice, FeedbackBatch
+from models.sampling import sample_index
 
 KIND = "bandit_policy"
 SCHEMA_VERSION = 1
@@ -130,9 +131,9 @@ class Policy(ABC):
         seed: int,
         arm_ids: Sequence[str] | None = None,
     ) -> Choice:
-        """Sample a candidate from ``distribution`` with ``default_rng(seed)``."""
+        """Sample a candidate from ``distribution`` with ``seed`` (``models.sampling``)."""
         probabilities = self.distribution(context, candidates, arm_ids)
-        index = int(np.random.default_rng(seed).choice(probabilities.size, p=probabilities))
+        index = sample_index(probabilities, seed)
         return Choice(index, float(probabilities[index]), probabilities, seed)
 
     def update(

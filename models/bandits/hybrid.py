@@ -18,10 +18,17 @@ Every ``REFRESH_EVERY`` rows S, S⁻¹, b̃ and every A_a⁻¹ are recomputed fr
 
 ``linucb_disjoint`` is the same model without the shared part (k = 0): one ridge model over
 [1, c] per artwork (Li et al.'s Algorithm 1), blind to the candidates' features.
+
+``linucb_artwork`` keeps the shared part and gives each artwork only an intercept (x = [1]): what
+the features do not say about an image — how much it catches the eye, how honestly it shows its
+title — is learnt per image, as a bias shrunk towards the shared model by its own prior precision
+``artwork_ridge``. With d = 1 per artwork it needs far fewer rows per image than x = [1, c], so
+it pays off on a catalog where each image is shown tens of times, not thousands.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import numpy as np
@@ -43,12 +50,13 @@ class HybridLinUCB(Policy):
     Config = LinUCBConfig
     config: LinUCBConfig
     shared: ClassVar[bool] = True  # whether the model has the shared term zᵀβ
+    artwork_context: ClassVar[bool] = True  # per-artwork terms over [1, c] (else over [1])
 
     def __init__(self, d_ctx: int, d_arm: int, config: LinUCBConfig | None = None) -> None:
         super().__init__(d_ctx, d_arm, config)
-        ridge = self.config.ridge
+        ridge, own_ridge = self.config.ridge, self._artwork_ridge()
         k = joint_dim(self.d_ctx, self.d_arm) if self.shared else 0
-        d = self.d_ctx + 1
+        d = self.d_ctx + 1 if self.artwork_context else 1
         self.gram = ridge * np.eye(k)  # λI + Σ zzᵀ
         self.target = np.zeros(k)  # Σ r·z
         self.covariance = np.eye(k) / ridge  # S⁻¹
@@ -57,8 +65,8 @@ class HybridLinUCB(Policy):
         self.rows_since_refresh = 0
         self.arms = ArmTable(
             {
-                "precision": ridge * np.eye(d),
-                "covariance": np.eye(d) / ridge,
+                "precision": own_ridge * np.eye(d),
+                "covariance": np.eye(d) / own_ridge,
                 "cross": np.zeros((d, k)),
                 "moment": np.zeros(d),
             }
@@ -69,10 +77,20 @@ class HybridLinUCB(Policy):
             return joint_features(contexts, arms)
         return np.zeros(arms.shape[:-1] + (0,))
 
+    def _own_features(self, contexts: np.ndarray) -> np.ndarray:
+        """x, the features of the per-artwork terms: [1, c], or [1] for an intercept only."""
+        if self.artwork_context:
+            return with_bias(contexts)
+        return np.ones(contexts.shape[:-1] + (1,))
+
+    def _artwork_ridge(self) -> float:
+        """The prior precision of the per-artwork terms."""
+        return self.config.ridge
+
     def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
         rows = self.arms.lookup(arm_ids)
         z = self._shared_features(context, candidates)  # (K, k)
-        x = with_bias(context)  # (d,)
+        x = self._own_features(context)  # (d,)
         cov_arm = self.arms["covariance"][rows]  # (K, d, d)
         cross = self.arms["cross"][rows]  # (K, d, k)
         cov_x = cov_arm @ x  # (K, d)
@@ -86,7 +104,7 @@ class HybridLinUCB(Policy):
         # A row counting w times is that row scaled by √w: w·zzᵀ = (√w·z)(√w·z)ᵀ, and so on.
         root = np.sqrt(weights)[:, None]
         shared = root * self._shared_features(batch.contexts, batch.arms)
-        own = root * with_bias(batch.contexts)
+        own = root * self._own_features(batch.contexts)
         scaled_rewards = root[:, 0] * batch.rewards
         for arm_id, z, x, r in zip(batch.arm_ids, shared, own, scaled_rewards, strict=True):
             self._learn_row(self.arms.row(arm_id), z, x, r)
@@ -115,7 +133,7 @@ class HybridLinUCB(Policy):
 
     def refresh(self) -> None:
         """Recompute every A_a⁻¹, S, S⁻¹, b̃ and β̂ from the exact sums."""
-        cov_arms = spd_inverse(self.arms["precision"], self.config.ridge)
+        cov_arms = spd_inverse(self.arms["precision"], self._artwork_ridge())
         self.arms["covariance"][...] = cov_arms
         cross_cov = np.swapaxes(self.arms["cross"], 1, 2) @ cov_arms  # B_aᵀA_a⁻¹: (n, k, d)
         schur = self.gram - np.einsum("nkd,ndl->kl", cross_cov, self.arms["cross"])
@@ -123,6 +141,10 @@ class HybridLinUCB(Policy):
         self.covariance = spd_inverse(0.5 * (schur + schur.T), self.config.ridge)
         self.theta = self.covariance @ self.moment
         self.rows_since_refresh = 0
+        self._refreshed(schur)
+
+    def _refreshed(self, schur: np.ndarray) -> None:
+        """Called by ``refresh`` with the recomputed S (a subclass that keeps S stores it)."""
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {
@@ -154,3 +176,85 @@ class DisjointLinUCB(HybridLinUCB):
     """Disjoint LinUCB: one ridge model over [1, context] per artwork id; ``arm_ids`` required."""
 
     shared = False
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ArtworkLinUCBConfig(LinUCBConfig):
+    artwork_ridge: float = 100.0  # prior precision of an intercept (noise var / prior var)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.require("artwork_ridge", self.artwork_ridge > 0, "must be > 0")
+
+
+@register_policy("linucb_artwork")
+class ArtworkLinUCB(HybridLinUCB):
+    """Hybrid LinUCB whose per-artwork term is an intercept only; ``arm_ids`` required.
+
+    With d = 1 a batch is learnt at once, exactly: each touched artwork's old share
+    B_aB_aᵀ/A_a leaves the Schur complement S (kept as ``schur``) and its new share comes in,
+    then S⁻¹ is refactored (O(nk² + k³) a batch instead of O(k²) Python steps a row)."""
+
+    Config = ArtworkLinUCBConfig
+    config: ArtworkLinUCBConfig
+    artwork_context = False
+
+    def __init__(self, d_ctx: int, d_arm: int, config: ArtworkLinUCBConfig | None = None) -> None:
+        super().__init__(d_ctx, d_arm, config)
+        self.schur = self.gram.copy()  # S = λI + Σ zzᵀ − Σ_a B_aᵀA_a⁻¹B_a
+
+    def _artwork_ridge(self) -> float:
+        return self.config.artwork_ridge
+
+    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
+        # HybridLinUCB's with x = [1]: A_a⁻¹ = 1 / A_a, B_a a row, so no per-arm matrices
+        rows = self.arms.lookup(arm_ids)
+        z = self._shared_features(context, candidates)  # (K, k)
+        inverse = self.arms["covariance"][rows, 0, 0]  # (K,)
+        cross = self.arms["cross"][rows, 0, :]  # (K, k)
+        intercept = inverse * (self.arms["moment"][rows, 0] - cross @ self.theta)
+        w = z - cross * inverse[:, None]
+        variance = np.einsum("kj,kj->k", w @ self.covariance, w) + inverse
+        mean = z @ self.theta + intercept
+        return argmax_distribution(mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0)))
+
+    def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
+        root = np.sqrt(weights)
+        z = root[:, None] * self._shared_features(batch.contexts, batch.arms)  # (n, k)
+        r = root * batch.rewards
+        rows = np.array([self.arms.row(arm_id) for arm_id in batch.arm_ids], dtype=np.intp)
+        touched, where = np.unique(rows, return_inverse=True)
+        precision = self.arms["precision"][touched, 0, 0]  # views into the table: (m,)
+        cross = self.arms["cross"][touched, 0, :]  # (m, k)
+        moment = self.arms["moment"][touched, 0]  # (m,)
+        old_schur_share = (cross / precision[:, None]).T @ cross
+        old_moment_share = (cross / precision[:, None]).T @ moment
+        precision += np.bincount(where, weights=root * root, minlength=touched.size)
+        np.add.at(cross, where, root[:, None] * z)
+        moment += np.bincount(where, weights=root * r, minlength=touched.size)
+        self.arms["precision"][touched, 0, 0] = precision
+        self.arms["covariance"][touched, 0, 0] = 1.0 / precision
+        self.arms["cross"][touched, 0, :] = cross
+        self.arms["moment"][touched, 0] = moment
+        self.gram += z.T @ z
+        self.target += z.T @ r
+        scaled = cross / precision[:, None]
+        self.schur += z.T @ z - scaled.T @ cross + old_schur_share
+        self.moment += z.T @ r - scaled.T @ moment + old_moment_share
+        self.rows_since_refresh += len(rows)
+        if self.rows_since_refresh >= REFRESH_EVERY:
+            self.refresh()
+            return
+        self.covariance = spd_inverse(0.5 * (self.schur + self.schur.T), self.config.ridge)
+        self.theta = self.covariance @ self.moment
+
+    def _refreshed(self, schur: np.ndarray) -> None:
+        self.schur = schur
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {**super()._state_arrays(), "shared_schur": self.schur}
+
+    def _restore(self, state: StateReader) -> None:
+        super()._restore(state)
+        k = len(self.theta)
+        self.schur = state.take("shared_schur", (k, k))

@@ -11,12 +11,20 @@ The network is kept as numpy arrays, so a decision needs no torch; torch is impo
 retrain, on ``device`` ("auto" picks CUDA when available). Importance weights weight the head's
 rows and the training loss; a weight counts exactly like repeated rows in the head, but only in
 expectation in the network's minibatch training.
+
+In a torch.distributed process group (a script under torchrun, ``models.data_parallel``),
+every process is fed the same rows and keeps the same buffer, and a retrain is split: each
+process takes its share of every minibatch (DDP averages the gradients, each share's loss
+scaled so that the average is the whole minibatch's) and of the buffer's rows for the head,
+whose sums ΦᵀWΦ and ΦᵀWy are all-reduced. Every process ends with the policy one process
+would have, up to floating-point noise.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +34,9 @@ from models.bandits.features import joint_dim, joint_features
 from models.bandits.records import FeedbackBatch
 from models.bandits.registry import register_policy
 from models.bandits.ridge import RidgeRegression
+
+if TYPE_CHECKING:  # torch is imported only to retrain
+    import torch
 
 DEVICES = ("auto", "cpu", "cuda")
 LAYERS = ("w1", "b1", "w2", "b2", "w_out", "b_out")
@@ -173,9 +184,7 @@ class NeuralLinear(Policy):
             self.layers = train_network(
                 self.layers, joint, rewards, weights, self.config, self.retrains
             )
-        self.head = RidgeRegression(self.config.feature_width + 1, self.config.ridge)
-        self.head.add(self.embed(joint), rewards, weights)
-        self.head.refresh()
+        self.head = fit_head(self.embed, joint, rewards, weights, self.config.ridge)
         self.rows_since_retrain = 0
         self.retrains += 1
 
@@ -201,6 +210,31 @@ class NeuralLinear(Policy):
             setattr(self, key, value)
 
 
+def fit_head(
+    embed: Callable[[np.ndarray], np.ndarray],
+    joint: np.ndarray,
+    rewards: np.ndarray,
+    weights: np.ndarray,
+    ridge: float,
+) -> RidgeRegression:
+    """The ridge head on φ = ``embed(joint)``: A = λI + ΦᵀWΦ, b = ΦᵀWy, refreshed. In a process
+    group each process embeds its share of the rows and the sums are all-reduced."""
+    from models.data_parallel import in_group, share, sum_across
+
+    rows = share(len(joint))
+    phi = embed(joint[rows])
+    head = RidgeRegression(phi.shape[1], ridge)
+    head.add(phi, rewards[rows], weights[rows])
+    if in_group():  # A = λI + Σ_processes (A_p − λI), b = Σ_processes b_p
+        import torch
+
+        prior = ridge * np.eye(head.dim)
+        sums = sum_across(torch.from_numpy(np.vstack([head.precision - prior, head.moment])))
+        head.precision, head.moment = prior + sums[:-1].numpy(), sums[-1].numpy()
+    head.refresh()
+    return head
+
+
 def train_network(
     layers: dict[str, np.ndarray],
     joint: np.ndarray,
@@ -210,29 +244,50 @@ def train_network(
     retrain: int,
 ) -> dict[str, np.ndarray]:
     """``layers`` after ``config.epochs`` epochs of Adam on the weighted squared error
-    Σ w_i (f(x_i) − y_i)² / Σ w_i per minibatch; minibatch order is seeded by (seed, retrain)."""
+    Σ w_i (f(x_i) − y_i)² / Σ w_i per minibatch; minibatch order is seeded by (seed, retrain).
+    In a process group each process computes its share of every minibatch's sum, times the
+    number of processes, so that DDP's average of their gradients is the minibatch's."""
     import torch
+
+    from models.data_parallel import rank_and_size, share, wrap
 
     device = resolve_device(config.device)
     generator = torch.Generator().manual_seed(
         int(np.random.SeedSequence([config.seed, retrain]).generate_state(1)[0])
     )
-    params = {
-        name: torch.tensor(value, dtype=torch.float32, device=device, requires_grad=True)
-        for name, value in layers.items()
-    }
+    network = _network(layers, device)
+    model = wrap(network)
+    processes = rank_and_size()[1]
     x, y, w = (
         torch.tensor(a, dtype=torch.float32, device=device) for a in (joint, rewards, weights)
     )
-    optimizer = torch.optim.Adam(params.values(), lr=config.lr)
+    optimizer = torch.optim.Adam(network.parameters(), lr=config.lr)
     for _ in range(config.epochs):
         for rows in torch.randperm(len(x), generator=generator).split(config.batch_size):
             rows = rows.to(device)
-            hidden = torch.relu(x[rows] @ params["w1"].T + params["b1"])
-            z = torch.relu(hidden @ params["w2"].T + params["b2"])
-            predicted = (z @ params["w_out"].T + params["b_out"])[:, 0]
-            loss = (w[rows] * (predicted - y[rows]) ** 2).sum() / w[rows].sum()
+            mine = rows[share(len(rows))]
+            predicted = model(x[mine])
+            loss = (w[mine] * (predicted - y[mine]) ** 2).sum() / w[rows].sum() * processes
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    return {name: p.detach().cpu().double().numpy() for name, p in params.items()}
+    return {name: p.detach().cpu().double().numpy() for name, p in network.named_parameters()}
+
+
+def _network(layers: dict[str, np.ndarray], device: str) -> torch.nn.Module:
+    """The MLP of ``layers`` as a torch module on ``device``, for training (float32)."""
+    import torch
+
+    class Network(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            for name, value in layers.items():
+                tensor = torch.tensor(value, dtype=torch.float32, device=device)
+                self.register_parameter(name, torch.nn.Parameter(tensor))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            hidden = torch.relu(x @ self.w1.T + self.b1)
+            z = torch.relu(hidden @ self.w2.T + self.b2)
+            return (z @ self.w_out.T + self.b_out)[:, 0]
+
+    return Network()

@@ -16,7 +16,7 @@ SUM_TOLERANCE = 1e-9
 @dataclass(frozen=True)
 class Choice:
     """One sampled decision: candidate ``index`` drawn from ``probabilities`` with
-    ``numpy.random.default_rng(seed)``; ``propensity`` is exactly ``probabilities[index]``."""
+    ``models.sampling.sample_index``; ``propensity`` is exactly ``probabilities[index]``."""
 
     index: int
     propensity: float

@@ -136,12 +136,15 @@ class Recommender(ABC):
 
     def top_k(self, users: np.ndarray | list[int], k: int, exclude_seen: bool = True) -> np.ndarray:
         """The k best items per user, best first: (len(users), k); seen items last, if at all."""
+        scores = self.score_unseen(users) if exclude_seen else self.score(users)
+        return top_items(scores, k)
+
+    def score_unseen(self, users: np.ndarray | list[int]) -> np.ndarray:
+        """``score(users)`` with each user's seen items at −inf: (len(users), n_items)."""
         users = self._check_users(users)
         scores = self.score(users)
-        if exclude_seen:
-            seen = self.fitted_history.matrix()[users]
-            scores[seen.nonzero()] = -np.inf
-        return top_items(scores, k)
+        scores[self.fitted_history.matrix()[users].nonzero()] = -np.inf
+        return scores
 
     def recommend(
         self,

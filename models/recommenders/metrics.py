@@ -53,7 +53,15 @@ def recall_at_k(top: np.ndarray, relevant: list[np.ndarray], k: int) -> np.ndarr
 
 
 def _hits(top: np.ndarray, relevant: list[np.ndarray]) -> np.ndarray:
-    return np.stack([np.isin(row, r) for row, r in zip(top, relevant, strict=True)]).astype(float)
+    """1.0 where ``top[u, r]`` is among ``relevant[u]``: (n, columns of top)."""
+    if len(top) != len(relevant):
+        raise ValueError(f"{len(top)} ranked lists for {len(relevant)} relevant sets")
+    rows = np.repeat(np.arange(len(relevant)), [len(r) for r in relevant])
+    items = np.concatenate([np.asarray(r, dtype=np.int64) for r in relevant] or [[]])
+    width = int(max(top.max(initial=-1), items.max(initial=-1))) + 1
+    relevant_mask = np.zeros((len(relevant), width), dtype=bool)
+    relevant_mask[rows, items.astype(np.int64)] = True
+    return np.take_along_axis(relevant_mask, top.astype(np.int64), axis=1).astype(float)
 
 
 def ranking_report(top: np.ndarray, relevant: list[np.ndarray], n_items: int) -> RankingReport:

@@ -24,5 +24,6 @@ def post_events(body: EventsRequest, service: Service, metrics: Metrics) -> Even
         max_events=service.settings.max_events_per_request,
     )
     result = service.store.record_events(events)
+    service.selection.forget_viewers(result.viewers)  # their stickiness may have changed
     metrics.count_events(result)
     return EventsAccepted(accepted=result.accepted, duplicates=result.duplicates)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from artwork.catalog import MATURITY_RATINGS
 from artwork.errors import NotFoundError
 from artwork.personal_rows import personal_rows
+from artwork.rows import chosen_genres
 from serve.metrics import Metrics
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service
@@ -28,6 +29,10 @@ Session = Annotated[
     str | None,
     Query(max_length=128, description="the client's session; choices are stable within one"),
 ]
+Genres = Annotated[
+    str | None,
+    Query(max_length=1000, description="comma-separated genres the viewer chose at onboarding"),
+]
 
 
 @router.get("/home", response_model=HomeResponse)
@@ -43,8 +48,10 @@ def home(
     per_row: Annotated[int | None, Query(ge=1, le=50)] = None,
     max_maturity: Maturity = None,
     session_id: Session = None,
+    genres: Genres = None,
 ) -> HomeResponse:
-    """Rows for ``user_id``; every artwork decision is stored before the response is sent."""
+    """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
+    decision is stored before the response is sent."""
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
     disliked = service.store.engaged_artwork(user_id, 0.0, ("dislike", "hide"))
     page = personal_rows(
@@ -55,6 +62,9 @@ def home(
         n_rows=rows or service.settings.rows,
         per_row=per_row or service.settings.per_row,
         disliked=disliked,
+        hour=hour,
+        device=device,
+        genres=chosen_genres(genres or ""),
     )
     page, decisions = service.selection.decide_page(
         user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,

@@ -1,4 +1,5 @@
-"""Integration fixtures: a small demo world with a uniform decision log and simulated feedback."""
+"""Integration fixtures: a small demo world, alone or with a uniform decision log and simulated
+feedback."""
 
 from __future__ import annotations
 
@@ -29,11 +30,18 @@ class UniformLog:
 
 
 @pytest.fixture(scope="module")
-def uniform_log(tmp_path_factory: pytest.TempPathFactory) -> UniformLog:
+def demo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo world folder (6 titles, 20 viewers u0001…), built once per test module (about a
+    second); tests read it and write elsewhere."""
+    root = tmp_path_factory.mktemp("demo-world")
+    return build_world(root / "world", WorldSpec(seed=3, titles=6, viewers=20), workers=1)
+
+
+@pytest.fixture(scope="module")
+def uniform_log(demo_world: Path, tmp_path_factory: pytest.TempPathFactory) -> UniformLog:
     """Built once per test module (about a second)."""
     root = tmp_path_factory.mktemp("uniform-log")
-    world_dir = build_world(root / "world", WorldSpec(seed=3, titles=6, viewers=20), workers=1)
-    world = load_world(world_dir)
+    world = load_world(demo_world)
     rng = np.random.default_rng(0)
     selector = UniformSelector()
     titles = [t for t in world.catalog.titles if world.catalog.candidates(t)]
@@ -70,4 +78,4 @@ def uniform_log(tmp_path_factory: pytest.TempPathFactory) -> UniformLog:
     with EventStore(root / "events.db") as store:
         store.record_decisions(decisions)
         store.record_events(events)
-    return UniformLog(world_dir, root / "events.db")
+    return UniformLog(demo_world, root / "events.db")

@@ -81,6 +81,7 @@ def test_home_for_an_unknown_viewer_is_not_an_error(client):
         ({"user_id": "v1", "device": "fridge"}, "device"),
         ({"user_id": "v1", "hour": 24}, "hour"),
         ({"user_id": "v1", "rows": 0}, "rows"),
+        ({"user_id": "v1", "genres": "Comedy,Soap"}, "genres"),
         ({"user_id": ""}, "user_id"),
         ({}, "user_id"),
     ],
@@ -90,6 +91,23 @@ def test_bad_home_parameters_are_422_naming_the_field(client, db, params, field)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
     assert stored(db) == ([], [])
+
+
+def test_onboarding_genres_lead_a_new_viewers_page(client):
+    page = home(client, "never-seen", rows=3, per_row=2, genres="Comedy, Romance")
+    assert [(row["name"], row["reason"]) for row in page["rows"]] == [
+        ("Comedy for you", "Because you like Comedy"),
+        ("Romance for you", "Because you like Romance"),
+        ("Popular now", "Most watched by everyone"),
+    ]
+    known = home(client, "v1", rows=4, per_row=2, genres="Horror")
+    assert [row["name"] for row in known["rows"]][:2] == ["Popular now", "Horror for you"]
+
+
+def test_an_unknown_onboarding_genre_is_named_in_the_422(client):
+    response = client.get("/v1/home", params={"user_id": "never-seen", "genres": "Comedy,Soap"})
+    assert response.status_code == 422
+    assert "unknown genre 'Soap'" in response.json()["errors"][0]["message"]
 
 
 def test_a_failing_log_means_no_page(client, db, monkeypatch):

@@ -93,11 +93,11 @@ def test_the_service_learns_online_and_swaps_the_policy_in(world, tmp_path):
         assert client.post("/v1/events", json={"events": events}).status_code == 202
         report = service.learning.step(time.time() + 61)  # every window has closed
         assert report.trained == len(shown) and report.checkpoint is not None
-        assert service.selection.selector.name == "linucb"
-        assert service.selection.selector.version == f"linucb-v1+{len(shown)}"
+        assert service.selection.selector.name == "linucb_artwork"  # the default policy
+        assert service.selection.selector.version == f"linucb_artwork-v1+{len(shown)}"
         again = client.get("/v1/home", params={"user_id": "v0002", "session_id": "new"})
         policies = {t["artwork"]["policy"] for row in again.json()["rows"] for t in row["titles"]}
-        assert policies <= {"linucb", "sticky"} and "linucb" in policies
+        assert policies <= {"linucb_artwork", "sticky"} and "linucb_artwork" in policies
 
         # A saved version that cannot be loaded is logged; the current one keeps serving.
         before = service.selection.selector

@@ -8,13 +8,11 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from artwork.demo.world import WorldSpec, build_world
 from artwork.event_store import EventStore
 from bench.service_process import start_server, stop_server
 from serve.app import create_app
@@ -22,12 +20,6 @@ from serve.settings import Settings
 
 POSTERS = 4  # client threads posting at once, so the kill lands between and inside commits
 EVENTS_PER_POST = 3
-
-
-@pytest.fixture(scope="module")
-def small_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("reliability-world")
-    return build_world(root / "world", WorldSpec(seed=3, titles=6, viewers=20), workers=1)
 
 
 def _post_until_refused(
@@ -50,9 +42,9 @@ def _post_until_refused(
             acked.extend(ids)
 
 
-def test_every_acknowledged_event_survives_a_sigkill_exactly_once(small_world, tmp_path):
+def test_every_acknowledged_event_survives_a_sigkill_exactly_once(demo_world, tmp_path):
     db = tmp_path / "events.db"
-    process, base = start_server(small_world, db, tmp_path / "server.log")
+    process, base = start_server(demo_world, db, tmp_path / "server.log")
     try:
         home = httpx.get(base + "/v1/home", params={"user_id": "v0001"}, timeout=30).json()
         decisions = [t["artwork"]["decision_id"] for row in home["rows"] for t in row["titles"]]
@@ -76,7 +68,7 @@ def test_every_acknowledged_event_survives_a_sigkill_exactly_once(small_world, t
     assert not refused, refused
     acknowledged = [i for ids in acked for i in ids]
 
-    process, base = start_server(small_world, db, tmp_path / "restarted.log")
+    process, base = start_server(demo_world, db, tmp_path / "restarted.log")
     try:
         # The restarted server holds each acknowledged event: re-posting them all stores none.
         for start in range(0, len(acknowledged), 400):
@@ -101,10 +93,10 @@ hypothesis = pytest.importorskip("hypothesis")
 
 
 @pytest.fixture(scope="module")
-def api_schema(small_world, tmp_path_factory):
+def api_schema(demo_world, tmp_path_factory):
     """The app's own schema, with its lifespan entered (state loaded) for the whole module."""
     db = tmp_path_factory.mktemp("fuzz") / "events.db"
-    app = create_app(Settings(world=small_world, db=db, learn_every_s=0))
+    app = create_app(Settings(world=demo_world, db=db, learn_every_s=0))
     with TestClient(app):
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 

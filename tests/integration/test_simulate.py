@@ -36,7 +36,7 @@ def world() -> SimWorld:
 
 @pytest.fixture(scope="module")
 def learnt(world: SimWorld) -> SimulationResult:
-    return run_simulation(world, SimulationConfig(policy="linucb", rounds=4000, seed=2))
+    return run_simulation(world, SimulationConfig(policy="linucb", rounds=6000, seed=2))
 
 
 def _without_timings(result: SimulationResult) -> dict:
@@ -134,11 +134,13 @@ def test_reward_codings_change_only_what_the_policy_learns(world: SimWorld) -> N
 
 def test_the_draws_are_those_before_watch_time_existed(world: SimWorld) -> None:
     # clicks and quality plays of this run as the simulator drew them before it drew watch time
+    # (pinned again when choices moved to ``models.sampling``: the policy draws changed, the
+    # outcome stream did not)
     trace = run_simulation(world, SimulationConfig(policy="uniform", rounds=2000, seed=9)).trace
     digest = {k: sha256(np.packbits(getattr(trace, k)).tobytes()).hexdigest()[:16]
               for k in ("clicks", "quality_plays")}  # fmt: skip
-    assert (trace.clicks.sum(), trace.quality_plays.sum()) == (463, 309)
-    assert digest == {"clicks": "4f1548b9509c1bbd", "quality_plays": "30ca390dc51455dd"}
+    assert (trace.clicks.sum(), trace.quality_plays.sum()) == (440, 293)
+    assert digest == {"clicks": "f7cd4adf0c168cb8", "quality_plays": "4995bd25e947a8c5"}
 
 
 def test_a_policy_for_rewards_in_0_1_refuses_the_minus_one_coding(world: SimWorld) -> None:

@@ -152,6 +152,17 @@ def test_two_learners_in_sequence_equal_one_over_everything(logged, features, tm
     assert again.state.trained == N and again.state.late_events == whole.state.late_events
 
 
+def test_a_second_learner_on_the_same_folder_is_refused(logged, features, tmp_path):
+    store, _ = logged
+    first = learner(store, features, tmp_path / "state")
+    second = learner(store, features, tmp_path / "state")  # e.g. another replica's
+    assert first.step(closed_until(9)).trained == 10
+    with pytest.raises(ArtifactError, match="another learner.*its own learner_dir"):
+        second.step(closed_until(N - 1))
+    assert learner(store, features, tmp_path / "state").state.trained == 10  # first's commit
+    assert first.step(closed_until(N - 1)).trained == N - 10
+
+
 def test_open_windows_wait_and_a_step_is_bounded(logged, features, tmp_path):
     store, _ = logged
     online = learner(store, features, tmp_path / "state", max_decisions=8)

@@ -85,3 +85,29 @@ def test_a_disliked_title_leaves_the_page_and_its_likes_move_down(world):
     assert "t10" not in [t for r in rows for t in r.title_ids]
     cold = personal_rows(catalog, history, ranker, "new", n_rows=5, disliked=["t00"])
     assert "t00" not in [t for r in cold for t in r.title_ids]
+
+
+def test_onboarding_genres_add_rows_without_changing_the_personal_ones(world):
+    catalog, history = world
+    ranker = TitleRanker.fit(catalog, history)
+    plain = personal_rows(catalog, history, ranker, "fan", n_rows=20, per_row=2)
+    chosen = personal_rows(catalog, history, ranker, "fan", n_rows=20, per_row=2,
+                           genres=("Horror",))  # fmt: skip
+    assert chosen[0] == plain[0] and chosen[0].name == "Top picks for you"
+    assert [r for r in chosen if r.name.startswith("Because you watched")] == [
+        r for r in plain if r.name.startswith("Because you watched")
+    ]  # fmt: skip
+    horror = [r for r in chosen if r.name == "Horror for you"]
+    assert horror and horror[0].reason == "Because you like Horror"
+    assert all(catalog.titles[t].genres == ("Horror",) for t in horror[0].title_ids)
+    shown = [t for r in chosen for t in r.title_ids]
+    assert len(shown) == len(set(shown))
+
+
+def test_a_new_viewer_gets_onboarding_genre_rows_then_popular(world):
+    catalog, history = world
+    ranker = TitleRanker.fit(catalog, history)
+    rows = personal_rows(catalog, history, ranker, "new-viewer", n_rows=3, per_row=2,
+                         genres=("Drama", "Horror"))  # fmt: skip
+    assert [r.name for r in rows] == ["Drama for you", "Horror for you", "Popular now"]
+    assert [r.reason for r in rows[:2]] == ["Because you like Drama", "Because you like Horror"]

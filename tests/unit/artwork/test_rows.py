@@ -6,7 +6,7 @@ import pytest
 
 from artwork.errors import InputError
 from artwork.interactions import ViewingHistory
-from artwork.rows import Row, home_rows
+from artwork.rows import Row, chosen_genres, home_rows
 
 
 def test_a_known_viewer_gets_popular_then_favourite_genres(tiny_catalog, tiny_history):
@@ -66,3 +66,30 @@ def test_popularity_is_counted_once_and_each_caller_gets_its_own_copy(tiny_histo
     first["t1"] += 100
     assert tiny_history.popularity(0.5) != first
     assert tiny_history.popularity(0.0).total() == len(tiny_history.interactions)
+
+
+def test_a_new_viewers_onboarding_genres_lead_the_page(tiny_catalog, tiny_history):
+    rows = home_rows(tiny_catalog, tiny_history, "someone-new", n_rows=4, per_row=2,
+                     chosen=("Comedy", "Romance"))  # fmt: skip
+    assert rows == [
+        Row("Comedy for you", "Because you like Comedy", ("t5",)),  # t7 has no artwork
+        Row("Romance for you", "Because you like Romance", ("t4",)),
+        Row("Popular now", "Most watched by everyone", ("t1", "t3")),
+        Row("Popular in Sci-Fi", "Sci-Fi is among the most watched genres", ("t2",)),
+    ]
+    assert home_rows(tiny_catalog, tiny_history, "someone-new", n_rows=1, per_row=2,
+                     chosen=("Horror",))[0].name == "Horror for you"  # fmt: skip
+
+
+def test_a_known_viewers_onboarding_genres_come_first_among_genre_rows(tiny_catalog, tiny_history):
+    rows = home_rows(tiny_catalog, tiny_history, "v1", n_rows=3, per_row=2, chosen=("Horror",))
+    assert [r.name for r in rows] == ["Popular now", "Horror for you", "More Sci-Fi"]
+    assert rows[1].reason == "Because you like Horror"
+
+
+def test_onboarding_genres_are_read_from_text_and_checked_against_the_vocabulary():
+    assert chosen_genres(" Comedy,Drama,,Comedy ") == ("Comedy", "Drama")
+    assert chosen_genres("") == ()
+    with pytest.raises(InputError, match="genres: unknown genre 'Soap'") as caught:
+        chosen_genres("Comedy,Soap")
+    assert caught.value.field == "genres"

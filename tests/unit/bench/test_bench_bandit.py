@@ -103,3 +103,16 @@ def test_recoding_scores_every_coding_by_quality_plays(world: SimWorld, capsys) 
 
 def _has(peer: str) -> bool:
     return importlib.util.find_spec(peer_library(peer)) is not None
+
+
+def test_the_full_information_ceilings_are_shares_of_the_oracle(world: SimWorld, capsys) -> None:
+    from bench.bandit_ceiling import ceilings, print_ceilings
+
+    features = FeatureBuilder(world.catalog, world.history, world.truth_tags)
+    found = ceilings(world, features, fit=600, score=300)
+    assert list(found) == ["features", "features+artwork", "features+artwork+viewer_tags"]
+    assert all(0.0 < share <= 1.0 + 1e-12 for share in found.values())
+    # the richer models fit the same truth at least about as well on the rounds they score
+    assert found["features+artwork"] >= found["features"] - 0.05
+    print_ceilings(found)
+    assert "features+artwork" in capsys.readouterr().out

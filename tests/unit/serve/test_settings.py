@@ -17,3 +17,10 @@ def test_the_event_log_is_a_path_by_default_and_a_url_when_given_one(tmp_path, m
     assert settings.learner_path == tmp_path / "learner"
     monkeypatch.setenv("ARTWORK_DB", "logs/events.db")
     assert Settings(world=tmp_path).learner_path == Path("logs/learner")
+
+
+def test_the_viewer_cache_is_on_beside_a_file_and_off_with_a_database_server(tmp_path):
+    assert Settings(world=tmp_path).viewer_cache_ttl_s == 5.0
+    url = "postgresql+psycopg://artwork@db.internal/events"
+    assert Settings(world=tmp_path, db=url).viewer_cache_ttl_s == 0.0
+    assert Settings(world=tmp_path, db=url, viewer_cache_s=2).viewer_cache_ttl_s == 2.0

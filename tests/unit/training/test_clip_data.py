@@ -46,3 +46,12 @@ def test_channel_stats_match_a_direct_computation() -> None:
     x = stills.pixels.double() / 255
     np.testing.assert_allclose(mean, x.mean(dim=(0, 2, 3)).numpy(), atol=1e-4)
     np.testing.assert_allclose(std, x.std(dim=(0, 2, 3), correction=0).numpy(), atol=1e-4)
+
+
+def test_a_part_of_a_batch_is_those_rows_of_the_whole_batch() -> None:
+    # Processes that each take a part of a batch draw the whole batch's crops and flips.
+    stills = _stills(n=3)
+    index = np.array([2, 0, 1, 2, 1, 0])
+    whole = stills.augmented(index, np.random.default_rng(5), scale=0.6)
+    part = stills.augmented(index, np.random.default_rng(5), scale=0.6, part=slice(2, 5))
+    torch.testing.assert_close(part, whole[2:5])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from artwork.errors import InputError, InputErrors
-from models.recommenders import Interactions
+from models.recommenders import Interactions, RecommenderError
 from training.recommender_data import load_demo, load_movielens, temporal_split
 
 MOVIELENS = Path("../shared/data/ml-latest-small")
@@ -80,7 +80,7 @@ def test_a_viewer_always_keeps_a_training_interaction() -> None:
     split = temporal_split(history, 0.5, 0.4)
     np.testing.assert_array_equal(split.train.counts(), [1, 1])
     np.testing.assert_array_equal(split.test.counts(), [0, 1])
-    with pytest.raises(InputError, match="leave some training data"):
+    with pytest.raises(RecommenderError, match="leave some training data"):
         temporal_split(history, 0.6, 0.4)
 
 
@@ -96,3 +96,28 @@ def test_demo_history_knows_every_catalog_title(tiny_world: Path) -> None:
 def test_movielens_split_sizes() -> None:
     split = temporal_split(load_movielens(MOVIELENS).interactions)
     assert (len(split.train), len(split.validation), len(split.test)) == (70550, 10122, 20164)
+
+
+def test_movie_genres_come_from_movies_csv_when_it_is_there(tmp_path: Path) -> None:
+    folder = write_ratings(tmp_path / "ml", RATINGS)
+    assert load_movielens(folder).context is None  # no movies.csv: no context re-ranker
+    (folder / "movies.csv").write_text('movieId,title,genres\n10,"Up, Down (1999)",Comedy|Drama\n'
+                                       "20,Nothing (2000),(no genres listed)\n")  # fmt: skip
+    context = load_movielens(folder).context
+    assert context is not None and context.genres == ("Comedy", "Drama")
+    np.testing.assert_array_equal(context.item_genres, [[1, 1], [0, 0]])
+    assert context.devices == () and context.user_devices is None
+    (folder / "movies.csv").write_text("movieId,title,genres\nten,Up,Comedy\n")
+    with pytest.raises(InputErrors, match="movies.csv:2: movieId"):
+        load_movielens(folder)
+
+
+def test_the_demo_worlds_context_has_the_catalog_genres_and_viewer_devices(
+    tiny_world: Path,
+) -> None:
+    (tiny_world / "viewers.csv").write_text("viewer_id,device,hour\nv1,tv,21\nv2,mobile,8\n")
+    context = load_demo(tiny_world).context
+    assert context is not None and "Sci-Fi" in context.genres
+    assert context.item_genres.shape == (7, len(context.genres))
+    assert context.devices == ("mobile", "tv")
+    np.testing.assert_array_equal(context.user_devices, [1, 0, -1, -1, -1])

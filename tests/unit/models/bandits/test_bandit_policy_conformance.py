@@ -55,6 +55,7 @@ def test_registry_holds_every_policy_of_the_issue() -> None:
         "linucb",
         "linucb_hybrid",
         "linucb_disjoint",
+        "linucb_artwork",
         "linear_ts",
         "squarecb",
         "beta_ts",

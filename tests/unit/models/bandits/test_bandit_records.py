@@ -125,12 +125,19 @@ def test_ridge_updates_match_a_direct_solve_through_refreshes() -> None:
         np.testing.assert_array_equal(model.covariance, model.covariance.T)
 
 
-def test_hybrid_linucb_matches_one_joint_ridge_regression() -> None:
-    """Hybrid LinUCB's UCB equals that of a ridge regression over [z, e_a ⊗ x] solved directly."""
+@pytest.mark.parametrize(
+    ("name", "artwork_ridge"), [("linucb_hybrid", None), ("linucb_artwork", 4.0)]
+)
+def test_hybrid_linucb_matches_one_joint_ridge_regression(
+    name: str, artwork_ridge: float | None
+) -> None:
+    """Hybrid LinUCB's UCB equals that of a ridge regression over [z, e_a ⊗ x] solved directly,
+    with x = [1, c] (``linucb_hybrid``) or x = [1] under its own prior (``linucb_artwork``)."""
     rng = np.random.default_rng(2)
     d_ctx, d_arm, n, alpha, ridge = 3, 2, 80, 0.7, 0.5
     arms = ["a0", "a1", "a2", "a3"]
-    policy = make_policy("linucb_hybrid", d_ctx, d_arm, alpha=alpha, ridge=ridge, floor=0.0)
+    extra = {} if artwork_ridge is None else {"artwork_ridge": artwork_ridge}
+    policy = make_policy(name, d_ctx, d_arm, alpha=alpha, ridge=ridge, floor=0.0, **extra)
     logged = FeedbackBatch(
         rng.normal(size=(n, d_ctx)),
         rng.normal(size=(n, d_arm)),
@@ -139,13 +146,14 @@ def test_hybrid_linucb_matches_one_joint_ridge_regression() -> None:
         tuple(arms[i % 4] for i in range(n)),
     )
     policy.update(logged, importance_weighted=True)
-    k, d, known = joint_dim(d_ctx, d_arm), d_ctx + 1, [*arms, "unseen"]
+    k, known = joint_dim(d_ctx, d_arm), [*arms, "unseen"]
+    d = d_ctx + 1 if artwork_ridge is None else 1
 
     def joint(context: np.ndarray, arm: np.ndarray, arm_id: str) -> np.ndarray:
         v = np.zeros(k + d * len(known))
         v[:k] = joint_features(context, arm)
         start = k + d * known.index(arm_id)
-        v[start : start + d] = with_bias(context)
+        v[start : start + d] = with_bias(context) if d > 1 else 1.0
         return v
 
     rows = np.stack(
@@ -155,7 +163,9 @@ def test_hybrid_linucb_matches_one_joint_ridge_regression() -> None:
         ]
     )
     weights = 1.0 / logged.propensities
-    precision = ridge * np.eye(len(rows[0])) + (rows * weights[:, None]).T @ rows
+    prior = np.full(len(rows[0]), ridge)
+    prior[k:] = ridge if artwork_ridge is None else artwork_ridge
+    precision = np.diag(prior) + (rows * weights[:, None]).T @ rows
     theta = np.linalg.solve(precision, rows.T @ (weights * logged.rewards))
     context, candidates = rng.normal(size=d_ctx), rng.normal(size=(5, d_arm))
     queries = np.stack([joint(context, a, i) for a, i in zip(candidates, known, strict=True)])
@@ -166,3 +176,30 @@ def test_hybrid_linucb_matches_one_joint_ridge_regression() -> None:
     expected[ucb.argmax()] = 1.0
     np.testing.assert_allclose(policy.theta, theta[:k], atol=1e-10)
     np.testing.assert_array_equal(policy.distribution(context, candidates, known), expected)
+
+
+def test_linucb_artwork_learns_the_same_from_small_batches_as_from_one() -> None:
+    """The batched Schur-complement update is exact: any split of the rows gives one model."""
+    rng = np.random.default_rng(5)
+    d_ctx, d_arm, n = 3, 2, 300
+    logged = FeedbackBatch(
+        rng.normal(size=(n, d_ctx)), rng.normal(size=(n, d_arm)), rng.random(n),
+        rng.uniform(0.1, 1, n), tuple(f"a{i}" for i in rng.integers(0, 9, n)),
+    )  # fmt: skip
+    whole = make_policy("linucb_artwork", d_ctx, d_arm, floor=0.0)
+    whole.update(logged, importance_weighted=True)
+    pieces = make_policy("linucb_artwork", d_ctx, d_arm, floor=0.0)
+    for start in range(0, n, 7):
+        part = slice(start, start + 7)
+        pieces.update(
+            FeedbackBatch(logged.contexts[part], logged.arms[part], logged.rewards[part],
+                          logged.propensities[part], logged.arm_ids[part]),
+            importance_weighted=True,
+        )  # fmt: skip
+    np.testing.assert_allclose(pieces.theta, whole.theta, atol=1e-9)
+    np.testing.assert_allclose(pieces.covariance, whole.covariance, atol=1e-9)
+    context, candidates = rng.normal(size=d_ctx), rng.normal(size=(4, d_arm))
+    ids = ("a0", "a3", "a8", "never")
+    np.testing.assert_allclose(
+        pieces.distribution(context, candidates, ids), whole.distribution(context, candidates, ids)
+    )

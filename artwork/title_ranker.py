@@ -1,0 +1,233 @@
+"""The recommender behind the home page, over a catalog's titles: fitted at start-up or loaded
+from a saved artifact, with viewer clusters, cold-start content and the context re-ranker.
+
+``TitleRanker`` maps a registered recommender's indices (``models.recommenders``) back to
+viewer and title ids. ``scores`` gives a viewer's score of every title: the recommender's, with
+titles no one watched scored from their content (``score_cold_items``), moved for the request's
+hour and device by the context re-ranker (``models.recommenders.context``) and lowered for
+dislikes (``penalise_dislikes``).
+
+``TitleRanker.fit`` learns everything from the viewing history, the context re-ranker included
+(its strength tuned on each viewer's latest 10%, ``learn_context``). ``TitleRanker.load`` reads
+what ``python -m training.train_recommender`` saved (the recommender, the user and item ids on
+its card, the re-ranker beside it when there is one); an artifact that cannot be read, or that
+was trained on another catalog, raises ``ArtifactError`` naming the folder and what is wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from artwork.catalog import Catalog
+from artwork.errors import ArtifactError
+from artwork.interactions import ViewingHistory
+from models.errors import ModelError
+from models.recommenders import Interactions, Recommender, load_recommender, make_recommender
+from models.recommenders.base import read_card
+from models.recommenders.clusters import ViewerClusters, cluster_viewers
+from models.recommenders.cold_start import score_cold_items
+from models.recommenders.context import ContextInputs, ContextReranker, saved_context
+from models.recommenders.context_eval import learn_context
+from models.recommenders.dislikes import penalise_dislikes
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RECOMMENDER = "recency_ease"
+MAX_CLUSTERS = 8  # "Viewers like you": k = min(MAX_CLUSTERS, viewers // VIEWERS_PER_CLUSTER)
+VIEWERS_PER_CLUSTER = 10  # and no clusters when that is below 2
+
+
+@dataclass(frozen=True, eq=False)
+class TitleRanker:
+    """A fitted recommender over a catalog's titles, with viewer and title ids for its indices,
+    viewer clusters (None with too few viewers), a content vector per title for cold start and
+    the context re-ranker (None: scores do not depend on the hour or device)."""
+
+    model: Recommender
+    title_ids: tuple[str, ...]
+    viewer_index: Mapping[str, int]
+    clusters: ViewerClusters | None = None
+    content: np.ndarray | None = None  # (n_titles, d): genres one-hot, then mean artwork tags
+    cold: np.ndarray | None = None  # (n_titles,) bool: titles no one has watched
+    context: ContextReranker | None = None
+
+    @classmethod
+    def fit(
+        cls,
+        catalog: Catalog,
+        history: ViewingHistory,
+        name: str = DEFAULT_RECOMMENDER,
+        artwork_tags: Mapping[str, np.ndarray] | None = None,
+        devices: Mapping[str, str] | None = None,
+    ) -> TitleRanker | None:
+        """Fit recommender ``name`` on every viewing of a catalog title (None without any), the
+        viewer clusters, the titles' content vectors (``artwork_tags``: artwork_id → tag
+        probabilities, when known) and the context re-ranker (``devices``: viewer → usual
+        device, when known)."""
+        titles = tuple(catalog.titles)
+        title_index = {t: i for i, t in enumerate(titles)}
+        viewings = [i for i in history.interactions if i.title_id in title_index]
+        if not viewings:
+            return None
+        viewers = tuple(dict.fromkeys(i.viewer_id for i in viewings))
+        viewer_index = {v: k for k, v in enumerate(viewers)}
+        interactions = Interactions.build(
+            np.array([viewer_index[i.viewer_id] for i in viewings]),
+            np.array([title_index[i.title_id] for i in viewings]),
+            np.array([i.timestamp for i in viewings], dtype=np.int64),
+            n_users=len(viewers), n_items=len(titles),
+        )  # fmt: skip
+        model = make_recommender(name).fit(interactions)
+        inputs = ContextInputs.from_ids(titles, _genres(catalog), viewers, devices)
+        learnt = learn_context(lambda: make_recommender(name), interactions, inputs)
+        if learnt is not None:
+            log.info("context re-ranker: %s", learnt[1].best)
+        context = learnt[0] if learnt is not None else None
+        return cls.assemble(catalog, model, titles, viewer_index, artwork_tags, context)
+
+    @classmethod
+    def load(
+        cls,
+        catalog: Catalog,
+        folder: Path | str,
+        artwork_tags: Mapping[str, np.ndarray] | None = None,
+    ) -> TitleRanker:
+        """The recommender (and context re-ranker) saved in ``folder`` over ``catalog``;
+        ``ArtifactError`` naming the folder when it cannot be read or does not fit the catalog."""
+        folder = Path(folder)
+        try:
+            model = load_recommender(folder)
+            card = read_card(folder)[0]
+            context = ContextReranker.load(folder) if saved_context(folder) else None
+        except ModelError as exc:
+            raise ArtifactError(f"recommender artifact {folder}: {exc}") from exc
+        title_ids = _card_ids(card, "item_ids", model.fitted_history.n_items, folder)
+        viewer_ids = _card_ids(card, "user_ids", model.fitted_history.n_users, folder)
+        unknown = sorted(set(title_ids) - set(catalog.titles))
+        unranked = sorted(set(catalog.titles) - set(title_ids))
+        if unknown or unranked:
+            raise ArtifactError(
+                f"recommender artifact {folder}: trained on another catalog ({len(unknown)} of "
+                f"its titles are not in the catalog, e.g. {unknown[:3]}; {len(unranked)} catalog "
+                f"titles are unknown to it, e.g. {unranked[:3]})"
+            )
+        if context is not None and context.n_items != len(title_ids):
+            raise ArtifactError(
+                f"recommender artifact {folder}: its context re-ranker has {context.n_items} "
+                f"items, the recommender {len(title_ids)}"
+            )
+        viewer_index = {v: k for k, v in enumerate(viewer_ids)}
+        return cls.assemble(catalog, model, title_ids, viewer_index, artwork_tags, context)
+
+    def save(self, folder: Path | str, card_fields: Mapping[str, object] | None = None) -> Path:
+        """Write the recommender (its card listing the viewer and title ids behind its indices,
+        beside ``card_fields``) and the context re-ranker into ``folder``, as ``load`` reads
+        them and ``python -m training.train_recommender`` writes them."""
+        viewers = sorted(self.viewer_index, key=lambda v: self.viewer_index[v])
+        ids = {"item_ids": list(self.title_ids), "user_ids": viewers}
+        self.model.save(folder, card_fields={**(card_fields or {}), **ids})
+        if self.context is not None:
+            self.context.save(folder)
+        return Path(folder)
+
+    @classmethod
+    def assemble(
+        cls,
+        catalog: Catalog,
+        model: Recommender,
+        title_ids: tuple[str, ...],
+        viewer_index: Mapping[str, int],
+        artwork_tags: Mapping[str, np.ndarray] | None,
+        context: ContextReranker | None,
+    ) -> TitleRanker:
+        """A ranker around a fitted ``model`` whose items are ``title_ids``: its viewer clusters
+        and the titles' content vectors (in the model's item order) are derived here."""
+        n_viewers = len(viewer_index)
+        k = min(MAX_CLUSTERS, n_viewers // VIEWERS_PER_CLUSTER)
+        clusters = cluster_viewers(model, k) if k >= 2 else None
+        cold = np.bincount(model.fitted_history.items, minlength=len(title_ids)) == 0
+        position = {t: n for n, t in enumerate(catalog.titles)}
+        content = content_vectors(catalog, artwork_tags or {})[[position[t] for t in title_ids]]
+        return cls(model, title_ids, viewer_index, clusters, content, cold, context)
+
+    def scores(
+        self,
+        viewer_id: str,
+        disliked: Iterable[str] = (),
+        hour: int | None = None,
+        device: str | None = None,
+    ) -> dict[str, float] | None:
+        """The viewer's score of every title (None for a viewer the model has not seen), moved
+        for the ``hour`` and ``device`` of the request by the context re-ranker; a ``disliked``
+        title scores −inf and titles like it are lowered (``penalise_dislikes``)."""
+        user = self.viewer_index.get(viewer_id)
+        if user is None:
+            return None
+        scores = self.model.score([user])[0]
+        if self.content is not None and self.cold is not None:
+            seen = self.model.fitted_history.of(user)
+            scores = score_cold_items(scores, seen, self.content, self.cold)
+        if self.context is not None and (hour is not None or device is not None):
+            scores = self.context.rerank_one(scores, hour, device)
+        index = {t: i for i, t in enumerate(self.title_ids)}
+        bad = [index[t] for t in disliked if t in index]
+        if bad:
+            scores = penalise_dislikes(scores, bad, self.model.item_similarity(bad))
+        return dict(zip(self.title_ids, scores.tolist(), strict=True))
+
+    def similar(self, title_id: str, k: int) -> list[str]:
+        """Up to ``k`` titles most like ``title_id``, most similar first."""
+        items, _ = self.model.similar_items(self.title_ids.index(title_id), k)
+        return [self.title_ids[i] for i in items]
+
+    def cluster_favourites(self, viewer_id: str, k: int) -> list[str]:
+        """Up to ``k`` titles the viewer's cluster watches most that the viewer has not seen
+        (none without clusters or for an unknown viewer)."""
+        user = self.viewer_index.get(viewer_id)
+        if self.clusters is None or user is None:
+            return []
+        items = self.clusters.favourites(user, k, seen=self.model.fitted_history.of(user))
+        return [self.title_ids[i] for i in items]
+
+
+def content_vectors(catalog: Catalog, artwork_tags: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Each title's content vector (n_titles, n_genres + n_tags), in catalog order: its genres
+    one-hot, then the mean tag probabilities of its tagged artwork; each block L2-normalised so
+    that genres and tags weigh the same in a cosine (the tag block is empty without
+    ``artwork_tags``)."""
+    genres = sorted({g for t in catalog.titles.values() for g in t.genres})
+    column = {g: i for i, g in enumerate(genres)}
+    n_tags = len(next(iter(artwork_tags.values()))) if artwork_tags else 0
+    onehot = np.zeros((len(catalog.titles), len(genres)))
+    tags = np.zeros((len(catalog.titles), n_tags))
+    for i, (title_id, title) in enumerate(catalog.titles.items()):
+        onehot[i, [column[g] for g in title.genres]] = 1.0
+        tagged = [artwork_tags[a.artwork_id] for a in catalog.candidates(title_id)
+                  if a.artwork_id in artwork_tags]  # fmt: skip
+        if tagged:
+            tags[i] = np.mean(tagged, axis=0)
+    return np.hstack([_unit_rows(onehot), _unit_rows(tags)])
+
+
+def _unit_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def _card_ids(card: Mapping[str, object], field: str, n: int, folder: Path) -> tuple[str, ...]:
+    """The ``n`` ids a saved recommender's card lists under ``field``."""
+    ids = card.get(field)
+    if not isinstance(ids, list) or len(ids) != n:
+        raise ArtifactError(
+            f"recommender artifact {folder}: card field {field} must list {n} ids (is it "
+            "saved by python -m training.train_recommender?)"
+        )
+    return tuple(str(i) for i in ids)
+
+
+def _genres(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    return {t: title.genres for t, title in catalog.titles.items()}
