@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import save_file
+from safetensors.numpy import load_file, save_file
 
 
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
@@ -121,3 +121,12 @@ class ArtifactFormat:
                 f"code reads {self.schema_version}"
             )
         return card, card_path, weights_path
+
+    def read_arrays(self, card: Mapping[str, Any], weights_path: Path) -> dict[str, np.ndarray]:
+        """The arrays of ``weights_path`` once its hash matches the ``card`` beside it."""
+        if card.get("weights_sha256") != file_sha256(weights_path):
+            raise self.error(f"{weights_path}: does not match the card beside it")
+        try:
+            return load_file(str(weights_path))
+        except Exception as exc:  # safetensors raises its own error types
+            raise self.error(f"{weights_path}: not a readable safetensors file ({exc})") from exc

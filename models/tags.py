@@ -23,9 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from safetensors.numpy import load_file
 
-from models.artifacts import ArtifactFormat, file_sha256
+from models.artifacts import ArtifactFormat
 from models.errors import ModelError
 
 KIND = "tag_model"
@@ -233,9 +232,7 @@ class TagModel:
         """Read a saved model, checking its kind, schema version and that the files belong."""
         folder = Path(folder)
         card, _, weights_path = FORMAT.read_card(folder)
-        if card.get("weights_sha256") != file_sha256(weights_path):
-            raise TagModelError(f"{weights_path}: does not match the card beside it")
-        arrays = load_file(str(weights_path))
+        arrays = FORMAT.read_arrays(card, weights_path)
         try:
             return cls(
                 tags=tuple(card["tags"]),

@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from safetensors.numpy import load_file
 
-from models.artifacts import ArtifactFormat, file_sha256
+from models.artifacts import ArtifactFormat
 from models.bandits.errors import PolicyError
 from models.bandits.features import FEATURE_MAP
 from models.bandits.records import Choice, FeedbackBatch
@@ -226,12 +225,7 @@ class Policy(ABC):
             policy = kind(card["d_ctx"], card["d_arm"], kind.Config(**config))
         except TypeError as exc:
             raise PolicyError(f"{card_path}: config does not fit {name} ({exc})") from exc
-        if card.get("weights_sha256") != file_sha256(weights_path):
-            raise PolicyError(f"{weights_path}: does not match the card beside it")
-        try:
-            arrays = load_file(str(weights_path))
-        except Exception as exc:  # safetensors raises its own error types
-            raise PolicyError(f"{weights_path}: not a readable safetensors file ({exc})") from exc
+        arrays = FORMAT.read_arrays(card, weights_path)
         state = StateReader(weights_path, arrays, card.get("state") or {})
         policy._restore(state)
         state.finish()

@@ -22,9 +22,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
-from safetensors.numpy import load_file
 
-from models.artifacts import ArtifactFormat, file_sha256
+from models.artifacts import ArtifactFormat
 from models.recommenders.dislikes import DEFAULT_STRENGTH, penalise_dislikes
 from models.recommenders.errors import RecommenderError
 from models.recommenders.interactions import Interactions
@@ -241,12 +240,7 @@ class Recommender(ABC):
             model = kind(kind.Config(**card.get("config", {})))
         except TypeError as exc:
             raise RecommenderError(f"{card_path}: config does not fit {name} ({exc})") from exc
-        if card.get("weights_sha256") != file_sha256(weights_path):
-            raise RecommenderError(f"{weights_path}: does not match the card beside it")
-        try:
-            arrays = load_file(str(weights_path))
-        except Exception as exc:  # safetensors raises its own error types
-            raise RecommenderError(f"{weights_path}: not a readable safetensors file") from exc
+        arrays = FORMAT.read_arrays(card, weights_path)
         missing = [k for k in HISTORY_ARRAYS if k not in arrays]
         if missing:
             raise RecommenderError(f"{weights_path}: missing arrays {missing}")

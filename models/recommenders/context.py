@@ -33,9 +33,8 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from safetensors.numpy import load_file
 
-from models.artifacts import ArtifactFormat, file_sha256
+from models.artifacts import ArtifactFormat
 from models.recommenders.errors import RecommenderError
 from models.recommenders.interactions import Interactions
 
@@ -227,12 +226,7 @@ class ContextReranker:
         except (TypeError, KeyError) as exc:
             raise RecommenderError(f"{card_path}: config, genres or devices missing or bad "
                                    f"({exc})") from exc  # fmt: skip
-        if card.get("weights_sha256") != file_sha256(weights_path):
-            raise RecommenderError(f"{weights_path}: does not match the card beside it")
-        try:
-            arrays = load_file(str(weights_path))
-        except Exception as exc:  # safetensors raises its own error types
-            raise RecommenderError(f"{weights_path}: not a readable safetensors file") from exc
+        arrays = FORMAT.read_arrays(card, weights_path)
         expected = {"item_genres": (card.get("n_items"), len(genres)),
                     "hour_lift": (HOURS // config.bucket_hours, len(genres)),
                     "device_lift": (len(devices), len(genres))}  # fmt: skip
