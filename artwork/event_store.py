@@ -35,6 +35,27 @@ _WRITE_LOCK = 0x61727477  # PostgreSQL advisory lock key that serialises writers
 Write = Callable[[sa.Connection], Any]  # one caller's work inside a write transaction
 
 
+@dataclass(frozen=True)
+class DecisionWrite:
+    """One caller's decisions to insert: a ``Write`` that a batch may merge with others'."""
+
+    decisions: list[Decision]
+
+    def __call__(self, db: sa.Connection) -> None:
+        insert_decisions(db, self.decisions)
+
+
+def _run_together(db: sa.Connection, tickets: Sequence[Ticket[Write]]) -> None:
+    """Every ticket's work on ``db``, the decisions of all ``DecisionWrite`` s in one insert;
+    the first failure propagates (the caller rolls back and retries writer by writer)."""
+    merged = [d for t in tickets if isinstance(t.work, DecisionWrite) for d in t.work.decisions]
+    if merged:
+        insert_decisions(db, merged)
+    for ticket in tickets:
+        if not isinstance(ticket.work, DecisionWrite):
+            ticket.result = ticket.work(db)
+
+
 def store_location(text: str) -> Path | str:
     """A command line's ``--db``: a database URL (``scheme://…``) as is, else a SQLite path."""
     return text if "://" in text else Path(text)
@@ -89,7 +110,7 @@ class EventStore:
         """Store decisions in one transaction; a decision_id already stored is an error."""
         decisions = list(decisions)
         if decisions:
-            self._group.submit(lambda db: insert_decisions(db, decisions))
+            self._group.submit(DecisionWrite(decisions))
 
     def record_events(self, events: Sequence[FeedbackEvent]) -> RecordResult:
         """Store a batch of events, all or nothing, idempotently by ``event_id``.
@@ -111,8 +132,19 @@ class EventStore:
         return len(rows)
 
     def _commit_batch(self, tickets: Sequence[Ticket[Write]]) -> None:
-        """Run writers' work in one transaction, each in a savepoint so that one that fails
-        (e.g. an unknown decision) leaves the others' rows in; then commit once."""
+        """Run writers' work in one transaction, then commit once.
+
+        First optimistically: every writer's work in one go, the decisions of all writers in
+        one insert. If anything fails, that transaction is rolled back and the batch is run
+        again with each writer in a savepoint, so that one that fails (e.g. an unknown
+        decision) gets its own error and leaves the others' rows in."""
+        try:
+            with self._writing() as db:
+                _run_together(db, tickets)
+            return
+        except Exception:  # retried below, writer by writer
+            for ticket in tickets:
+                ticket.result = None
         with self._writing() as db:
             for ticket in tickets:
                 try:

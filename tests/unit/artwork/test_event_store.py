@@ -305,3 +305,27 @@ def test_without_a_server_binary_the_postgresql_tests_are_skipped(tmp_path, monk
     server = postgres_server.postgres_server()
     with pytest.raises(postgres_server.ServerUnavailable, match="no PostgreSQL"):
         server.__enter__()
+
+
+def test_a_batch_inserts_writers_decisions_together_and_isolates_a_failing_one(
+    store, make_decision
+):
+    """The decisions of a batch's writers go in one insert; when one writer's would fail, the
+    batch is run again writer by writer, and only that writer gets the error."""
+    from artwork.event_store import DecisionWrite
+    from artwork.group_commit import Ticket
+
+    first, second, again = make_decision(), make_decision(), make_decision()
+    store.record_decisions([first])
+    together = [Ticket(DecisionWrite([second])), Ticket(DecisionWrite([again]))]
+    store._commit_batch(together)
+    assert [t.error for t in together] == [None, None]
+    third, fourth = make_decision(), make_decision()
+    tickets = [Ticket(DecisionWrite([third])), Ticket(DecisionWrite([first])),
+               Ticket(DecisionWrite([fourth]))]  # fmt: skip
+    store._commit_batch(tickets)
+    assert tickets[0].error is None and tickets[2].error is None
+    assert isinstance(tickets[1].error, InputErrors)
+    assert tickets[1].error.errors[0].field == "decisions[0].decision_id"
+    stored = {d.decision_id for d in store.decisions()}
+    assert stored == {d.decision_id for d in (first, second, again, third, fourth)}
