@@ -36,7 +36,7 @@ class RecordResult:
 def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
     """Insert decisions; ``InputErrors`` (nothing stored) for an id already recorded.
 
-    Fresh ids (uuid4) are the rule, so the insert is tried first, in a savepoint; only when the
+    Fresh random ids are the rule, so the insert is tried first, in a savepoint; only when the
     primary key refuses it are the stored ids looked up to name the offending rows."""
     ids = [d.decision_id for d in decisions]
     if len(set(ids)) != len(ids):

@@ -279,6 +279,15 @@ class FeatureBuilder:
         known = self._tag_affinity[: self._unknown]
         return known.mean(axis=0) if len(known) else np.zeros(len(self.tags))
 
+    def artwork_tag_row(self, artwork_id: str) -> np.ndarray:
+        """The tag probabilities (len(tags),) of one artwork (a read-only view)."""
+        try:
+            row = self._x[self._artwork[artwork_id]]
+        except KeyError:
+            raise NotFoundError(f"unknown artwork {artwork_id!r}") from None
+        row.flags.writeable = False
+        return row
+
     def artwork_tags(self, artwork_ids: Sequence[str]) -> np.ndarray:
         """The tag probabilities (K, len(tags)) the features use for these artworks."""
         try:

@@ -133,10 +133,11 @@ def tag_prior(tags: np.ndarray, taste: np.ndarray, temperature: float, floor: fl
 
 def taste_tags(features: FeatureBuilder, user_id: str, artwork_id: str) -> list[str]:
     """Up to ``WHY_TAGS`` tags the image likely shows (p ≥ 0.5) that the viewer likes most."""
-    x = features.artwork_tags([artwork_id])[0]
+    x = features.artwork_tag_row(artwork_id)
     liking = x * features.taste(user_id)
-    order = np.argsort(-liking, kind="stable")
-    return [features.tags[i] for i in order[:WHY_TAGS] if x[i] >= 0.5 and liking[i] > 0]
+    shown = np.flatnonzero((x >= 0.5) & (liking > 0))  # a few tags: sort only those
+    order = shown[np.argsort(-liking[shown], kind="stable")]
+    return [features.tags[i] for i in order[:WHY_TAGS]]
 
 
 def catalog_features(

@@ -10,6 +10,9 @@ Generator per decision.
 
 from __future__ import annotations
 
+import bisect
+import itertools
+
 import numpy as np
 
 _MASK = (1 << 64) - 1
@@ -26,6 +29,6 @@ def seed_uniform(seed: int) -> float:
 
 def sample_index(probabilities: np.ndarray, seed: int) -> int:
     """The index drawn from ``probabilities`` (≥ 0, positive sum) with ``seed``."""
-    cumulative = np.cumsum(probabilities)
-    index = int(np.searchsorted(cumulative, seed_uniform(seed) * cumulative[-1], side="right"))
-    return min(index, probabilities.size - 1)
+    cumulative = list(itertools.accumulate(probabilities.tolist()))  # K is small: plain floats
+    index = bisect.bisect_right(cumulative, seed_uniform(seed) * cumulative[-1])
+    return min(index, len(cumulative) - 1)

@@ -114,5 +114,10 @@ def viewers(service: Service) -> ViewersResponse:
     return ViewersResponse(viewers=sorted(service.history.viewers)[:MAX_VIEWERS_LISTED])
 
 
+_ID_SLOT = "ARTWORK-ID-SLOT"
+
+
 def _image_url(request: Request):  # noqa: ANN202
-    return lambda artwork_id: str(request.url_for("artwork_image", artwork_id=artwork_id).path)
+    """artwork_id → its image path; the route is looked up once per request, not per image."""
+    path = str(request.url_for("artwork_image", artwork_id=_ID_SLOT).path)
+    return lambda artwork_id: path.replace(_ID_SLOT, artwork_id)

@@ -105,3 +105,23 @@ def test_decisions_compare_equal_by_value(make_decision):
     assert decision == Decision(
         **{f.name: getattr(decision, f.name) for f in dataclasses.fields(decision)}
     )
+
+
+def test_decision_ids_are_fresh_hex_in_every_thread():
+    import re
+    import threading
+
+    from artwork.records import new_decision_id
+
+    found: list[str] = []
+
+    def draw() -> None:
+        found.extend(new_decision_id() for _ in range(1000))  # several pools per thread
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(found)) == len(found) == 4000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in found)
