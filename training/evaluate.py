@@ -19,7 +19,7 @@ the other, so no round's q̂ has seen its own reward (an in-sample fit pulls DR'
 r − q̂ towards 0 and so towards DM's bias). Predictions are not clipped: clipping a linear
 model's negative predictions of a rare 0/1 reward at 0 biases DM upwards.
 
-Prints one table: per estimator the estimate, its 95% percentile-bootstrap interval and ESS; the
+Prints one table: per estimator the estimate, its 95% bootstrap interval (BCa) and ESS; the
 logging policy's on-policy value (the log's mean reward); and the promotion gate's decision on
 the DR interval against it. Bad input exits with code 2 and a message naming the decision or
 field. ``evaluate_rows`` serves ``training.train_bandit`` too.

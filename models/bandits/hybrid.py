@@ -224,7 +224,7 @@ class ArtworkLinUCB(HybridLinUCB):
         r = root * batch.rewards
         rows = np.array([self.arms.row(arm_id) for arm_id in batch.arm_ids], dtype=np.intp)
         touched, where = np.unique(rows, return_inverse=True)
-        precision = self.arms["precision"][touched, 0, 0]  # views into the table: (m,)
+        precision = self.arms["precision"][touched, 0, 0]  # copies, written back below: (m,)
         cross = self.arms["cross"][touched, 0, :]  # (m, k)
         moment = self.arms["moment"][touched, 0]  # (m,)
         old_schur_share = (cross / precision[:, None]).T @ cross
