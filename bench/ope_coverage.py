@@ -335,16 +335,18 @@ def format_table(metrics: dict) -> str:
     """The printed table: the truth, then one line per estimator."""
     m = metrics
     names = [k.removesuffix("_coverage") for k in m if k.endswith("_coverage")]
+    width = max(10, *(len(name) + 2 for name in names))
     lines = [
         f"V(π) = {m['true_value_target']:.5f} ± {m['true_value_target_se']:.5f} (s.e., "
         f"{m['truth_rounds']:,} rounds); V(μ) = {m['true_value_logger']:.5f}; "
         f"{m['repeats']} logs of {m['rounds']:,} rounds, mean ESS {m['mean_ess']:,.0f}",
-        f"{'estimator':<10}{'coverage':>9}{'(95% CI)':>14}{'mean width':>12}{'mean bias':>11}"
+        f"{'estimator':<{width}}{'coverage':>9}{'(95% CI)':>14}{'mean width':>12}"
+        f"{'mean bias':>11}"
         f"{'RMSE':>9}",
     ]
     for name in names:
         ci = f"[{m[f'{name}_coverage_low']:.2f}, {m[f'{name}_coverage_high']:.2f}]"
-        lines.append(f"{name:<10}{m[f'{name}_coverage']:>9.2f}{ci:>14}"
+        lines.append(f"{name:<{width}}{m[f'{name}_coverage']:>9.2f}{ci:>14}"
                      f"{m[f'{name}_mean_width']:>12.5f}{m[f'{name}_mean_bias']:>+11.5f}"
                      f"{m[f'{name}_rmse']:>9.5f}")  # fmt: skip
     return "\n".join(lines)
