@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 _WRITE_LOCK = 0x61727477  # PostgreSQL advisory lock key that serialises writers ("artw")
 
 Write = Callable[[sa.Connection], Any]  # one caller's work inside a write transaction
+Engaged = dict[str, tuple[str, float]]  # title_id -> (artwork_id, time of the latest event)
 
 
 @dataclass(frozen=True)
@@ -176,32 +177,13 @@ class EventStore:
             rows = db.execute(query).all()
         return [self._decision(row) for row in rows]
 
-    def last_decision(self, user_id: str) -> Decision | None:
-        """The user's most recent decision (None for a user with none)."""
-        d = schema.decisions
-        query = (
-            sa.select(*schema.DECISION_COLUMNS)
-            .where(d.c.user_id == user_id)
-            .order_by(d.c.created_at.desc(), d.c.rowid.desc())
-            .limit(1)
-        )
-        with self._reading() as db:
-            row = db.execute(query).first()
-        return None if row is None else self._decision(row)
-
-    def engaged_artwork(
-        self, user_id: str, since: float, types: Iterable[str]
-    ) -> dict[str, tuple[str, float]]:
-        """Per title, the artwork through which the user last engaged (an event of one of
-        ``types`` at or after ``since``) and that event's time: {title_id: (artwork_id, time)}."""
-        with self._reading() as db:
-            return _engaged(db, user_id, since, types)
-
     def recent_activity(
-        self, user_id: str, since: float, types: Iterable[str]
-    ) -> tuple[str | None, float | None, dict[str, tuple[str, float]]]:
-        """What selection needs of a viewer, in one read: the session and time of their last
-        decision (None, None without one) and ``engaged_artwork(user_id, since, types)``."""
+        self, user_id: str, since: float, types: Iterable[str], dismissals: Iterable[str] = ()
+    ) -> tuple[str | None, float | None, Engaged, Engaged]:
+        """What a home page needs of a viewer, in one read: the session and time of their last
+        decision (None, None without one); per title, the artwork through which they last
+        engaged (an event of one of ``types`` at or after ``since``) and that event's time; and
+        the same, of all time, for the ``dismissals`` (the titles they disliked or hid)."""
         d = schema.decisions
         last = (
             sa.select(d.c.context, d.c.created_at)
@@ -209,16 +191,18 @@ class EventStore:
             .order_by(d.c.created_at.desc(), d.c.rowid.desc())
             .limit(1)
         )
+        dismissals = tuple(dismissals)
         with self._reading() as db:
             row = db.execute(last).first()
             engaged = _engaged(db, user_id, since, types)
+            dismissed = _engaged(db, user_id, 0.0, dismissals) if dismissals else {}
         if row is None:
-            return None, None, engaged
+            return None, None, engaged, dismissed
         try:
             session = json.loads(row[0]).get("session")
         except (TypeError, ValueError, AttributeError):
             session = None  # a context that is not a JSON object: start a new session
-        return (session if isinstance(session, str) else None), float(row[1]), engaged
+        return (session if isinstance(session, str) else None), float(row[1]), engaged, dismissed
 
     def decisions_after(
         self, after: tuple[float, str] | None, *, until: float, limit: int

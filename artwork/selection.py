@@ -178,6 +178,7 @@ class SelectionConfig:
     sticky_s: float = 7 * 24 * 3600.0
     session_gap_s: float = 30 * 60.0
     engagement: tuple[str, ...] = ("click", "play", "complete", "like")
+    dismissals: tuple[str, ...] = ("dislike", "hide")  # a title dismissed leaves the rows
     default_device: str = "web"
     activity_ttl_s: float = DEFAULT_TTL_S  # how long a viewer's activity read is reused
     # viewer id -> the viewer's usual (device, hour), used when a request gives none
@@ -197,7 +198,9 @@ class SelectionPipeline:
         self.catalog, self.selector, self.store = catalog, selector, store
         self.config = config or SelectionConfig()
         self._sticky = StickySelector()
-        self.activity = ViewerActivityCache(store, self.config.activity_ttl_s)
+        self.activity = ViewerActivityCache(
+            store, self.config.activity_ttl_s, dismissals=self.config.dismissals
+        )
 
     def decide_page(
         self,
@@ -250,6 +253,10 @@ class SelectionPipeline:
                                 max_maturity, now)  # fmt: skip
         self.activity.decided(user_id, base["session"], now)
         return decision
+
+    def viewer_activity(self, user_id: str, now: float | None = None) -> ViewerActivity:
+        """The viewer's session, engaged images and dismissed titles (one cached read)."""
+        return self._activity(user_id, time.time() if now is None else now)
 
     def forget_viewers(self, user_ids: Iterable[str]) -> None:
         """Events of these viewers were just stored: read their activity afresh next time."""

@@ -1,8 +1,9 @@
 """A viewer's recent activity for selection (session, engaged images), cached in the process.
 
 Every decision needs two things of the viewer: the session of their last decision (to keep
-choices stable within a session) and the images they engaged through (stickiness). Reading them
-from the event store costs two queries per request; ``ViewerActivityCache`` keeps each viewer's
+choices stable within a session) and the images they engaged through (stickiness); a home page
+also needs the titles they disliked or hid. Reading them from the event store costs a few
+queries per request; ``ViewerActivityCache`` keeps each viewer's
 answer for ``ttl_s`` seconds and updates it at once with what this process does itself:
 
 - a decision made here moves the viewer's session clock (``decided``);
@@ -29,20 +30,24 @@ DEFAULT_MAX_VIEWERS = 100_000
 
 @dataclass(frozen=True)
 class ViewerActivity:
-    """The session and time of a viewer's last decision, and {title_id: (artwork_id, time)}
-    of the images they engaged through since ``since``."""
+    """The session and time of a viewer's last decision, {title_id: (artwork_id, time)} of the
+    images they engaged through since ``since``, and of those they dismissed (ever)."""
 
     session: str | None
     last_decision_at: float | None
     engaged: MappingProxyType[str, tuple[str, float]]
+    dismissed: MappingProxyType[str, tuple[str, float]]
     since: float
     read_at: float = field(compare=False)
 
 
+Titles = dict[str, tuple[str, float]]
+
+
 class ActivitySource(Protocol):
     def recent_activity(
-        self, user_id: str, since: float, types: Iterable[str]
-    ) -> tuple[str | None, float | None, dict[str, tuple[str, float]]]: ...
+        self, user_id: str, since: float, types: Iterable[str], dismissals: Iterable[str] = ()
+    ) -> tuple[str | None, float | None, Titles, Titles]: ...
 
 
 class ViewerActivityCache:
@@ -53,10 +58,12 @@ class ViewerActivityCache:
         source: ActivitySource,
         ttl_s: float = DEFAULT_TTL_S,
         max_viewers: int = DEFAULT_MAX_VIEWERS,
+        dismissals: tuple[str, ...] = (),
     ) -> None:
         if ttl_s < 0 or max_viewers < 1:
             raise ValueError(f"ttl_s must be ≥ 0 and max_viewers ≥ 1, got {ttl_s}, {max_viewers}")
         self.source, self.ttl_s, self.max_viewers = source, ttl_s, max_viewers
+        self.dismissals = dismissals  # event types that dismiss a title (read with the rest)
         self._entries: OrderedDict[str, ViewerActivity] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -70,8 +77,12 @@ class ViewerActivityCache:
                 self._entries.move_to_end(user_id)
                 engaged = {t: v for t, v in entry.engaged.items() if v[1] >= since}
                 return replace(entry, engaged=MappingProxyType(engaged), since=since)
-        session, at, engaged = self.source.recent_activity(user_id, since, types)
-        entry = ViewerActivity(session, at, MappingProxyType(engaged), since, now)
+        session, at, engaged, dismissed = self.source.recent_activity(
+            user_id, since, types, self.dismissals
+        )
+        entry = ViewerActivity(
+            session, at, MappingProxyType(engaged), MappingProxyType(dismissed), since, now
+        )
         if self.ttl_s > 0:
             self._put(user_id, entry)
         return entry

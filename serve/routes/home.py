@@ -53,7 +53,7 @@ def home(
     """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
     decision is stored before the response is sent."""
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
-    disliked = service.store.engaged_artwork(user_id, 0.0, ("dislike", "hide"))
+    disliked = service.selection.viewer_activity(user_id).dismissed  # the read decisions reuse
     page = personal_rows(
         service.catalog,
         service.history,

@@ -21,10 +21,10 @@ class Source:
         self.session, self.at = "s1", 100.0
         self.engaged = {"t1": ("a1", 50.0), "t2": ("a2", 90.0)}
 
-    def recent_activity(self, user_id, since, types):
+    def recent_activity(self, user_id, since, types, dismissals=()):
         self.reads += 1
         engaged = {t: v for t, v in self.engaged.items() if v[1] >= since}
-        return self.session, self.at, engaged
+        return self.session, self.at, engaged, {"t9": ("a9", 1.0)} if dismissals else {}
 
 
 def test_a_fresh_entry_is_reused_and_an_old_one_read_again() -> None:
@@ -98,3 +98,19 @@ def test_an_engagement_stored_here_sticks_at_once_despite_the_cache(tiny_catalog
         pipeline.forget_viewers(result.viewers)  # what POST /v1/events does
         _, again = pipeline.decide_page("v", rows, {}, now=1002.0, session_id="s2")
         assert (again[0][0].policy, again[0][0].artwork_id) == ("sticky", clicked.artwork_id)
+
+
+def test_dismissed_titles_come_with_the_same_read(tiny_catalog, tmp_path):
+    config = SelectionConfig(sticky_s=3600.0, activity_ttl_s=60.0)
+    with EventStore(tmp_path / "events.db") as store:
+        pipeline = SelectionPipeline(tiny_catalog, UniformSelector(), store, config)
+        rows = [Row("A", "r", ("t1", "t2"))]
+        _, decisions = pipeline.decide_page("v", rows, {}, now=1000.0, session_id="s1")
+        store.record_decisions(decisions[0])
+        disliked = decisions[0][1]
+        event = FeedbackEvent(event_id="d1", decision_id=disliked.decision_id, type="dislike",
+                              time=1001.0)  # fmt: skip
+        pipeline.forget_viewers(store.record_events([event]).viewers)
+        activity = pipeline.viewer_activity("v", now=1002.0)
+        assert dict(activity.dismissed) == {"t2": (disliked.artwork_id, 1001.0)}
+        assert dict(activity.engaged) == {}  # a dislike is no engagement
