@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T", bound=type)
@@ -50,3 +51,17 @@ class Registry(Generic[T]):
             raise self.error(
                 f"{self.kind} {name!r}: {exc}; its config fields are {fields}"
             ) from exc
+
+    def saved(self, card: Mapping[str, Any], card_path: Path, field: str, cls: type) -> Any:
+        """The class a saved card names in ``field``: looked up when ``cls`` is ``base``, else
+        ``cls`` itself, which must be the one named; the card's ``version`` must be its."""
+        name = card.get(field)
+        kind = self.get(name) if cls is self.base else cls
+        if name != kind.name:
+            raise self.error(f"{card_path}: holds {field} {name!r}, expected {kind.name!r}")
+        if card.get("version") != kind.version:
+            raise self.error(
+                f"{card_path}: saved by {name} version {card.get('version')!r}, "
+                f"this code is version {kind.version}"
+            )
+        return kind

@@ -194,19 +194,12 @@ class Policy(ABC):
     ) -> Policy:
         """Read a saved policy, checking kind, schema, name, version, feature map and dims
         (against ``d_ctx``/``d_arm`` when given) and that the two files belong together."""
-        from models.bandits.registry import policy_class  # the registry imports this module
+        from models.bandits.registry import POLICIES  # the registry imports this module
 
         folder = Path(folder)
         card, card_path, weights_path = read_card(folder)
-        name = card.get("policy")
-        kind = policy_class(name) if cls is Policy else cls
-        if name != kind.name:
-            raise PolicyError(f"{card_path}: holds policy {name!r}, expected {kind.name!r}")
-        if card.get("version") != kind.version:
-            raise PolicyError(
-                f"{card_path}: saved by {name} version {card.get('version')!r}, "
-                f"this code is version {kind.version}"
-            )
+        kind = POLICIES.saved(card, card_path, "policy", cls)
+        name = kind.name
         if card.get("feature_map") != FEATURE_MAP:
             raise PolicyError(
                 f"{card_path}: feature map {card.get('feature_map')!r}, this code "

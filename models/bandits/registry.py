@@ -10,20 +10,20 @@ from models.bandits.base import Policy
 from models.bandits.errors import PolicyError
 from models.registry import Registry
 
-_POLICIES: Registry[type[Policy]] = Registry("policy", Policy, PolicyError)
-register_policy = _POLICIES.register
-available_policies = _POLICIES.names
+POLICIES: Registry[type[Policy]] = Registry("policy", Policy, PolicyError)
+register_policy = POLICIES.register
+available_policies = POLICIES.names
 
 
 def policy_class(name: object) -> type[Policy]:
     """The class registered as ``name``."""
-    return _POLICIES.get(name)
+    return POLICIES.get(name)
 
 
 def make_policy(name: str, d_ctx: int, d_arm: int, **config: Any) -> Policy:
     """A fresh policy ``name`` for contexts of d_ctx and candidates of d_arm features, with its
     config fields set from ``config`` (unknown keys are refused)."""
-    cls, settings = _POLICIES.configured(name, config)
+    cls, settings = POLICIES.configured(name, config)
     return cls(d_ctx, d_arm, settings)
 
 

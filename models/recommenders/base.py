@@ -224,18 +224,11 @@ class Recommender(ABC):
     def load(cls, folder: Path | str) -> Recommender:
         """Read a saved recommender, checking kind, schema, model, version and that the arrays
         belong to the card."""
-        from models.recommenders.registry import recommender_class  # it imports this module
+        from models.recommenders.registry import RECOMMENDERS  # it imports this module
 
         card, card_path, weights_path = read_card(Path(folder))
-        name = card.get("model")
-        kind = recommender_class(name) if cls is Recommender else cls
-        if name != kind.name:
-            raise RecommenderError(f"{card_path}: holds model {name!r}, expected {kind.name!r}")
-        if card.get("version") != kind.version:
-            raise RecommenderError(
-                f"{card_path}: saved by {name} version {card.get('version')!r}, "
-                f"this code is version {kind.version}"
-            )
+        kind = RECOMMENDERS.saved(card, card_path, "model", cls)
+        name = kind.name
         try:
             model = kind(kind.Config(**card.get("config", {})))
         except TypeError as exc:

@@ -10,20 +10,20 @@ from models.recommenders.base import Recommender
 from models.recommenders.errors import RecommenderError
 from models.registry import Registry
 
-_RECOMMENDERS: Registry[type[Recommender]] = Registry("recommender", Recommender, RecommenderError)
-register_recommender = _RECOMMENDERS.register
-available_recommenders = _RECOMMENDERS.names
+RECOMMENDERS: Registry[type[Recommender]] = Registry("recommender", Recommender, RecommenderError)
+register_recommender = RECOMMENDERS.register
+available_recommenders = RECOMMENDERS.names
 
 
 def recommender_class(name: object) -> type[Recommender]:
     """The class registered as ``name``."""
-    return _RECOMMENDERS.get(name)
+    return RECOMMENDERS.get(name)
 
 
 def make_recommender(name: str, **config: Any) -> Recommender:
     """A fresh recommender ``name`` with its config fields set from ``config`` (unknown keys are
     refused)."""
-    cls, settings = _RECOMMENDERS.configured(name, config)
+    cls, settings = RECOMMENDERS.configured(name, config)
     return cls(settings)
 
 
