@@ -13,10 +13,11 @@ import numpy as np
 from scipy import stats
 from tqdm import tqdm
 
-from artwork.demo.world import WorldSpec, build_world, load_world
+from artwork.demo.world import WorldSpec
 from artwork.features import FeatureBuilder
 from artwork.simulate import SimulationConfig, SimWorld, run_simulation
 from bench.bandit_adapters import PEERS, make_peer
+from bench.worlds import cached_world
 from models.bandits import Choice, Policy, make_policy
 
 LOG = logging.getLogger("bench.bandit")
@@ -54,12 +55,7 @@ class Run:
 
 def load_sim_world(folder: Path | None) -> SimWorld:
     """The demo world in ``folder``; by default WORLD's, built into WORK on first use."""
-    if folder is None:
-        folder = WORK / f"world-{WORLD.seed}"
-        if not (folder / "world.json").is_file():
-            LOG.info("building the demo world (seed %d) into %s", WORLD.seed, folder)
-            build_world(folder, WORLD, force=True)
-    return SimWorld.from_demo(load_world(folder))
+    return SimWorld.from_demo(cached_world(folder, WORK, WORLD))
 
 
 def make_contender(name: str, features: FeatureBuilder, seed: int) -> Policy:

@@ -38,10 +38,11 @@ from pathlib import Path
 
 import numpy as np
 
-from artwork.demo.world import DemoWorld, WorldSpec, build_world, load_world
+from artwork.demo.world import DemoWorld, WorldSpec
 from artwork.personal_rows import DEFAULT_RECOMMENDER, TitleRanker, personal_rows
 from artwork.rows import FINISHED_MIN_WATCHED, POPULAR_MIN_WATCHED, home_rows
 from bench.report import Target, write_result
+from bench.worlds import cached_world
 
 LOG = logging.getLogger("bench.rows_demo")
 WORK = Path(".cache/bench/rows_demo")
@@ -173,12 +174,7 @@ def format_table(metrics: dict) -> str:
 
 def load_default_world(folder: Path | None) -> DemoWorld:
     """The world in ``folder``; by default WORLD's, built into WORK on first use."""
-    if folder is None:
-        folder = WORK / f"world-{WORLD.seed}"
-        if not (folder / "world.json").is_file():
-            LOG.info("building the demo world (seed %d) into %s", WORLD.seed, folder)
-            build_world(folder, WORLD, force=True)
-    return load_world(folder)
+    return cached_world(folder, WORK, WORLD)
 
 
 def main(argv: list[str] | None = None) -> int:
