@@ -18,6 +18,7 @@ interaction).
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +70,12 @@ def load_movielens(folder: Path | str) -> ViewingData:
     items: dict[str, int] = {}
     rows: list[tuple[int, int, int]] = []
     errors: list[InputError] = []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = tuple(next(reader, ()))
-        if header != RATINGS_COLUMNS:
-            raise InputError(f"expected columns {RATINGS_COLUMNS}, found {header}",
-                             file=path.name, line=1)  # fmt: skip
-        for row in reader:
-            parsed = _rating_row(row, path.name, reader.line_num, errors)
-            if parsed is not None:
-                user, item, timestamp = parsed
-                rows.append((users.setdefault(user, len(users)),
-                             items.setdefault(item, len(items)), timestamp))  # fmt: skip
+    for line, row in _csv_rows(path, RATINGS_COLUMNS):
+        parsed = _rating_row(row, path.name, line, errors)
+        if parsed is not None:
+            user, item, timestamp = parsed
+            rows.append((users.setdefault(user, len(users)),
+                         items.setdefault(item, len(items)), timestamp))  # fmt: skip
     if errors:
         raise InputErrors(errors)
     if not rows:
@@ -99,20 +94,14 @@ def load_movie_genres(path: Path) -> dict[str, tuple[str, ...]]:
     a bad row raises ``InputErrors`` naming file, line and field."""
     genres: dict[str, tuple[str, ...]] = {}
     errors: list[InputError] = []
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.reader(f)
-        header = tuple(next(reader, ()))
-        if header != MOVIES_COLUMNS:
-            raise InputError(f"expected columns {MOVIES_COLUMNS}, found {header}",
-                             file=path.name, line=1)  # fmt: skip
-        for row in reader:
-            if len(row) != len(MOVIES_COLUMNS) or not row[0].strip().isdigit():
-                errors.append(InputError(f"expected a movieId and 3 cells, found {row!r}",
-                                         file=path.name, line=reader.line_num,
-                                         field="movieId"))  # fmt: skip
-                continue
-            named = [g for g in row[2].split("|") if g and g != NO_GENRES]
-            genres[row[0].strip()] = tuple(named)
+    for line, row in _csv_rows(path, MOVIES_COLUMNS):
+        if len(row) != len(MOVIES_COLUMNS) or not row[0].strip().isdigit():
+            errors.append(InputError(f"expected a movieId and 3 cells, found {row!r}",
+                                     file=path.name, line=line,
+                                     field="movieId"))  # fmt: skip
+            continue
+        named = [g for g in row[2].split("|") if g and g != NO_GENRES]
+        genres[row[0].strip()] = tuple(named)
     if errors:
         raise InputErrors(errors)
     return genres
@@ -164,3 +153,15 @@ def load_demo(world: Path | str) -> ViewingData:
     genres = {t: title.genres for t, title in catalog.titles.items()}
     context = ContextInputs.from_ids(item_ids, genres, user_ids, devices)
     return ViewingData("demo", path, file_sha256(path), user_ids, item_ids, interactions, context)
+
+
+def _csv_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, list[str]]]:
+    """Each data row of the CSV file ``path`` with its line number, once its header is
+    ``columns`` (else an ``InputError`` naming the file and line 1)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = tuple(next(reader, ()))
+        if header != columns:
+            raise InputError(f"expected columns {columns}, found {header}", file=path.name, line=1)
+        for row in reader:
+            yield reader.line_num, row
