@@ -211,12 +211,14 @@ class SelectionPipeline:
         max_maturity: str | None = None,
         session_id: str | None = None,
         now: float | None = None,
+        activity: ViewerActivity | None = None,
     ) -> tuple[list[Row], list[list[Decision]]]:
         """One decision per title of each row (``context`` plus the title's place: ``row``,
         ``row_index``, ``position``); titles with no eligible image are left out of the rows
-        returned. Nothing is stored: the caller records the decisions before answering."""
+        returned. Nothing is stored: the caller records the decisions before answering.
+        ``activity``: the viewer's, when the caller already read it (``viewer_activity``)."""
         now = time.time() if now is None else now
-        activity = self._activity(user_id, now)
+        activity = self._activity(user_id, now) if activity is None else activity
         base = self._base_context(user_id, context, session_id, now, activity)
         engaged = activity.engaged
         selector = self.selector  # one version for the whole page, even if a new one is swapped in

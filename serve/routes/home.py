@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -53,7 +54,8 @@ def home(
     """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
     decision is stored before the response is sent."""
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
-    disliked = service.selection.viewer_activity(user_id).dismissed  # the read decisions reuse
+    now = time.time()
+    activity = service.selection.viewer_activity(user_id, now)  # one read: rows and decisions
     page = personal_rows(
         service.catalog,
         service.history,
@@ -61,14 +63,14 @@ def home(
         user_id,
         n_rows=rows or service.settings.rows,
         per_row=per_row or service.settings.per_row,
-        disliked=disliked,
+        disliked=activity.dismissed,
         hour=hour,
         device=device,
         genres=chosen_genres(genres or ""),
     )
     page, decisions = service.selection.decide_page(
         user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,
-        session_id=session_id,
+        session_id=session_id, now=now, activity=activity,
     )  # fmt: skip
     logged = [d for row in decisions for d in row]
     service.store.record_decisions(logged)

@@ -114,3 +114,15 @@ def test_dismissed_titles_come_with_the_same_read(tiny_catalog, tmp_path):
         activity = pipeline.viewer_activity("v", now=1002.0)
         assert dict(activity.dismissed) == {"t2": (disliked.artwork_id, 1001.0)}
         assert dict(activity.engaged) == {}  # a dislike is no engagement
+
+
+def test_a_page_decided_with_the_activity_read_for_its_rows_reads_once(tiny_catalog, tmp_path):
+    config = SelectionConfig(activity_ttl_s=0.0)  # no cache: every get reads the store
+    with EventStore(tmp_path / "events.db") as store:
+        pipeline = SelectionPipeline(tiny_catalog, UniformSelector(), store, config)
+        reads = []
+        read = store.recent_activity
+        store.recent_activity = lambda *a, **k: reads.append(a) or read(*a, **k)  # type: ignore
+        activity = pipeline.viewer_activity("v", now=1000.0)
+        pipeline.decide_page("v", [Row("A", "r", ("t1",))], {}, now=1000.0, activity=activity)
+        assert len(reads) == 1
