@@ -50,7 +50,8 @@ class HybridLinUCB(Policy):
     Config = LinUCBConfig
     config: LinUCBConfig
     shared: ClassVar[bool] = True  # whether the model has the shared term zᵀβ
-    artwork_context: ClassVar[bool] = True  # per-artwork terms over [1, c] (else over [1])
+    artwork_context: ClassVar[bool] = True  # per-artwork terms over [1, c] (else over [1]:
+    # a subclass with an intercept only gives its own decision and update)
 
     def __init__(self, d_ctx: int, d_arm: int, config: LinUCBConfig | None = None) -> None:
         super().__init__(d_ctx, d_arm, config)
@@ -77,12 +78,6 @@ class HybridLinUCB(Policy):
             return joint_features(contexts, arms)
         return np.zeros(arms.shape[:-1] + (0,))
 
-    def _own_features(self, contexts: np.ndarray) -> np.ndarray:
-        """x, the features of the per-artwork terms: [1, c], or [1] for an intercept only."""
-        if self.artwork_context:
-            return with_bias(contexts)
-        return np.ones(contexts.shape[:-1] + (1,))
-
     def _artwork_ridge(self) -> float:
         """The prior precision of the per-artwork terms."""
         return self.config.ridge
@@ -90,7 +85,7 @@ class HybridLinUCB(Policy):
     def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
         rows = self.arms.lookup(arm_ids)
         z = self._shared_features(context, candidates)  # (K, k)
-        x = self._own_features(context)  # (d,)
+        x = with_bias(context)  # (d,)
         cov_arm = self.arms["covariance"][rows]  # (K, d, d)
         cross = self.arms["cross"][rows]  # (K, d, k)
         cov_x = cov_arm @ x  # (K, d)
@@ -104,7 +99,7 @@ class HybridLinUCB(Policy):
         # A row counting w times is that row scaled by √w: w·zzᵀ = (√w·z)(√w·z)ᵀ, and so on.
         root = np.sqrt(weights)[:, None]
         shared = root * self._shared_features(batch.contexts, batch.arms)
-        own = root * self._own_features(batch.contexts)
+        own = root * with_bias(batch.contexts)
         scaled_rewards = root[:, 0] * batch.rewards
         for arm_id, z, x, r in zip(batch.arm_ids, shared, own, scaled_rewards, strict=True):
             self._learn_row(self.arms.row(arm_id), z, x, r)
