@@ -13,10 +13,13 @@ Version 2 adds ``labels(artwork_id, tag, label, received_at)``: people's tag jud
 0 or 1), appended in the order received; the latest row for an (artwork, tag) is the one that
 counts.
 
+Version 3 adds ``events.user_id``: the viewer of the event's decision, copied when the event is
+stored, so that a viewer's recent events are read by index without their decisions.
+
 ``rowid`` orders the rows of each table as they were stored (``events_since`` reads it as a
 position): SQLite's implicit rowid, an identity column on PostgreSQL. Indexes: decisions by
-(user_id, created_at) and by (created_at, decision_id); events by decision; labels by
-(artwork_id, tag).
+(user_id, created_at) and by (created_at, decision_id); events by decision and by (user_id,
+time); labels by (artwork_id, tag).
 
 The versions are Alembic revisions in ``artwork/migrations`` (revision ``000N`` is version N);
 opening a store runs ``upgrade head`` in one transaction. A SQLite file made before Alembic
@@ -38,7 +41,7 @@ from artwork.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 metadata = sa.MetaData()
@@ -63,6 +66,7 @@ events = sa.Table(
     sa.Column("event_id", sa.Text, primary_key=True),
     sa.Column("decision_id", sa.Text), sa.Column("type", sa.Text),
     sa.Column("value", sa.Float), sa.Column("time", sa.Float), sa.Column("received_at", sa.Float),
+    sa.Column("user_id", sa.Text),
 )  # fmt: skip
 labels = sa.Table(
     "labels", metadata,
@@ -88,13 +92,20 @@ def store_url(location: Path | str) -> sa.URL:
     return url
 
 
+# Connections kept open: enough for a service's worker threads reading at once (SQLAlchemy's
+# default of 5 made a busy service open and close a connection, and rerun its set-up, per read).
+POOL = {"pool_size": 16, "max_overflow": 32}
+
+
 def create_store_engine(url: sa.URL) -> sa.Engine:
     """An engine whose SQLite connections sync every commit (WAL, synchronous=FULL) and enforce
     foreign keys; a connection with the ``write`` execution option begins ``IMMEDIATE``."""
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        return sa.create_engine(url, pool_pre_ping=True, **POOL)
     # timeout waits for another process's write lock; the pool hands connections across threads
-    engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30.0})
+    engine = sa.create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30.0}, **POOL
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _configure(dbapi_connection, _record) -> None:  # noqa: ANN001

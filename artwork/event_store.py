@@ -23,7 +23,13 @@ import sqlalchemy as sa
 
 from artwork import event_schema as schema
 from artwork.errors import ArtifactError, InputError, NotFoundError
-from artwork.event_writes import RecordResult, insert_decisions, insert_events, rows_in
+from artwork.event_writes import (
+    RecordResult,
+    insert_decision_rows,
+    insert_decisions,
+    insert_events,
+    rows_in,
+)
 from artwork.group_commit import GroupCommit, Ticket
 from artwork.labels import TagLabel
 from artwork.records import Decision, FeedbackEvent
@@ -48,10 +54,11 @@ class DecisionWrite:
 
 def _run_together(db: sa.Connection, tickets: Sequence[Ticket[Write]]) -> None:
     """Every ticket's work on ``db``, the decisions of all ``DecisionWrite`` s in one insert;
-    the first failure propagates (the caller rolls back and retries writer by writer)."""
+    the first failure propagates (the caller rolls back and retries writer by writer, each in a
+    savepoint, where ``insert_decisions`` names any repeated id)."""
     merged = [d for t in tickets if isinstance(t.work, DecisionWrite) for d in t.work.decisions]
     if merged:
-        insert_decisions(db, merged)
+        insert_decision_rows(db, merged)
     for ticket in tickets:
         if not isinstance(ticket.work, DecisionWrite):
             ticket.result = ticket.work(db)
@@ -112,6 +119,15 @@ class EventStore:
         decisions = list(decisions)
         if decisions:
             self._group.submit(DecisionWrite(decisions))
+
+    async def record_decisions_async(self, decisions: Iterable[Decision]) -> None:
+        """``record_decisions`` for a coroutine: the event loop runs on while the batch
+        holding them is committed (by the group commit's committer thread)."""
+        decisions = list(decisions)
+        if decisions:
+            if self._closed:
+                raise ArtifactError(f"{self.location}: the event store is closed")
+            await self._group.submit_async(DecisionWrite(decisions))
 
     def record_events(self, events: Sequence[FeedbackEvent]) -> RecordResult:
         """Store a batch of events, all or nothing, idempotently by ``event_id``.
@@ -184,18 +200,21 @@ class EventStore:
         decision (None, None without one); per title, the artwork through which they last
         engaged (an event of one of ``types`` at or after ``since``) and that event's time; and
         the same, of all time, for the ``dismissals`` (the titles they disliked or hid)."""
-        d = schema.decisions
-        last = (
-            sa.select(d.c.context, d.c.created_at)
-            .where(d.c.user_id == user_id)
-            .order_by(d.c.created_at.desc(), d.c.rowid.desc())
-            .limit(1)
-        )
-        dismissals = tuple(dismissals)
+        engaging, dismissing = set(types), set(dismissals)
         with self._reading() as db:
-            row = db.execute(last).first()
-            engaged = _engaged(db, user_id, since, types)
-            dismissed = _engaged(db, user_id, 0.0, dismissals) if dismissals else {}
+            row = db.execute(_LAST_DECISION, {"user_id": user_id}).first()
+            events = db.execute(
+                _VIEWER_EVENTS,
+                {"user_id": user_id, "since": since, "engaging": sorted(engaging),
+                 "dismissing": sorted(dismissing)},
+            ).all()  # fmt: skip
+        engaged: Engaged = {}
+        dismissed: Engaged = {}
+        for title_id, artwork_id, at, kind in events:  # oldest first: the latest wins
+            if kind in engaging and at >= since:
+                engaged[title_id] = (artwork_id, float(at))
+            if kind in dismissing:
+                dismissed[title_id] = (artwork_id, float(at))
         if row is None:
             return None, None, engaged, dismissed
         try:
@@ -301,7 +320,9 @@ class EventStore:
             return str(db.exec_driver_sql("PRAGMA journal_mode").scalar())
 
     def close(self) -> None:
-        """Close the connections; later calls fail. Closing twice is harmless."""
+        """Commit what async writers queued, close the connections; later calls fail. Closing
+        twice is harmless."""
+        self._group.close()
         self._closed = True
         self._engine.dispose()
 
@@ -383,15 +404,31 @@ class EventStore:
         return InputError(reason, file=self.location, field=f"{table}[{key!r}].{field}")
 
 
-def _engaged(
-    db: sa.Connection, user_id: str, since: float, types: Iterable[str]
-) -> dict[str, tuple[str, float]]:
-    d, e = schema.decisions, schema.events
-    query = (
-        sa.select(d.c.title_id, d.c.artwork_id, e.c.time)
-        .join(e, e.c.decision_id == d.c.decision_id)
-        .where(d.c.user_id == user_id, e.c.time >= since, e.c.type.in_(sorted(set(types))))
-        .order_by(e.c.time, e.c.rowid)
+# A viewer's reads, built once (bound per call): their last decision, and the events of the
+# types asked for (engagement since a time, dismissals ever) with the image each came through.
+_LAST_DECISION = (
+    sa.select(schema.decisions.c.context, schema.decisions.c.created_at)
+    .where(schema.decisions.c.user_id == sa.bindparam("user_id"))
+    .order_by(schema.decisions.c.created_at.desc(), schema.decisions.c.rowid.desc())
+    .limit(1)
+)
+_VIEWER_EVENTS = (
+    sa.select(
+        schema.decisions.c.title_id,
+        schema.decisions.c.artwork_id,
+        schema.events.c.time,
+        schema.events.c.type,
+    )  # fmt: skip
+    .join(schema.events, schema.events.c.decision_id == schema.decisions.c.decision_id)
+    .where(
+        schema.events.c.user_id == sa.bindparam("user_id"),
+        sa.or_(
+            sa.and_(
+                schema.events.c.time >= sa.bindparam("since"),
+                schema.events.c.type.in_(sa.bindparam("engaging", expanding=True)),
+            ),
+            schema.events.c.type.in_(sa.bindparam("dismissing", expanding=True)),
+        ),  # fmt: skip
     )
-    rows = db.execute(query).all()
-    return {title_id: (artwork_id, float(t)) for title_id, artwork_id, t in rows}  # latest wins
+    .order_by(schema.events.c.time, schema.events.c.rowid)
+)

@@ -6,6 +6,7 @@ so what its checks see is still true when its inserts run.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from artwork.errors import InputError, InputErrors
 from artwork.records import Decision, FeedbackEvent
 
 _IN_CHUNK = 500  # ids per "IN (...)" query, well under SQLite's bound-variable limit
+_MAX_BOUND = 2000  # bound values per multi-row INSERT (SQLite allows 32,766)
 
 
 @dataclass(frozen=True)
@@ -41,18 +43,9 @@ def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
     ids = [d.decision_id for d in decisions]
     if len(set(ids)) != len(ids):
         raise InputErrors([InputError("repeated decision_id within the batch")])
-    rows = [
-        {
-            "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
-            "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
-            "propensity": d.propensity, "policy": d.policy, "policy_version": d.policy_version,
-            "seed": d.seed, "context": d.context_json(), "created_at": d.created_at,
-        }
-        for d in decisions
-    ]  # fmt: skip
     try:
         with db.begin_nested():
-            db.execute(schema.decisions.insert(), rows)
+            insert_decision_rows(db, decisions)
     except sa.exc.IntegrityError:
         known = _existing_decisions(db, ids)
         errors = [
@@ -66,6 +59,46 @@ def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
         if not errors:
             raise
         raise InputErrors(errors) from None
+
+
+def insert_decision_rows(db: sa.Connection, decisions: Sequence[Decision]) -> None:
+    """Insert decisions as they are (a repeated id raises the driver's ``IntegrityError``,
+    which leaves a PostgreSQL transaction unusable: ``insert_decisions`` names the rows)."""
+    insert_rows(db, schema.decisions, [
+        {
+            "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
+            "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
+            "propensity": d.propensity, "policy": d.policy, "policy_version": d.policy_version,
+            "seed": d.seed, "context": d.context_json(), "created_at": d.created_at,
+        }
+        for d in decisions
+    ])  # fmt: skip
+
+
+def insert_rows(db: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, values as the driver takes them) with one
+    multi-row ``INSERT … VALUES (…), (…)`` per chunk.
+
+    Not ``executemany``: the SQLite driver runs that as one statement per row and gives up the
+    GIL around each, and under load every hand-back waits for the event loop's thread (up to
+    the interpreter's switch interval); one statement gives it up once. The statement text is
+    built once per shape; SQLAlchemy's own multi-row ``values()`` recompiles it per call."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    per_chunk = max(1, _MAX_BOUND // len(columns))
+    mark = "?" if db.dialect.paramstyle == "qmark" else "%s"
+    quote = db.dialect.identifier_preparer.quote
+    for start in range(0, len(rows), per_chunk):
+        chunk = rows[start : start + per_chunk]
+        sql = _multi_row_insert(quote(table.name), tuple(map(quote, columns)), len(chunk), mark)
+        db.exec_driver_sql(sql, tuple(row[c] for row in chunk for c in columns))
+
+
+@functools.lru_cache(maxsize=512)
+def _multi_row_insert(table: str, columns: tuple[str, ...], n_rows: int, mark: str) -> str:
+    one = "(" + ", ".join([mark] * len(columns)) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * n_rows)
 
 
 def insert_events(
@@ -94,12 +127,11 @@ def insert_events(
             seen.add(e.event_id)
             fresh.append(e)
     if fresh:
-        db.execute(
-            schema.events.insert(),
-            [{"event_id": e.event_id, "decision_id": e.decision_id, "type": e.type,
-              "value": e.value, "time": e.time, "received_at": received_at}
-             for e in fresh],
-        )  # fmt: skip
+        insert_rows(db, schema.events,
+                    [{"event_id": e.event_id, "decision_id": e.decision_id, "type": e.type,
+                      "value": e.value, "time": e.time, "received_at": received_at,
+                      "user_id": owners[e.decision_id]}
+                     for e in fresh])  # fmt: skip
     accepted = Counter(e.type for e in fresh)
     viewers = frozenset(owners[e.decision_id] for e in fresh)
     return RecordResult(len(fresh), len(events) - len(fresh), MappingProxyType(+accepted), viewers)

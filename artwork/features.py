@@ -274,10 +274,7 @@ class FeatureBuilder:
         """The viewer's tag affinity u_v (len(tags),); for a viewer without history, the mean
         over viewers with one (what most viewers like)."""
         v = self._viewer.get(viewer_id)
-        if v is not None:
-            return self._tag_affinity[v].copy()
-        known = self._tag_affinity[: self._unknown]
-        return known.mean(axis=0) if len(known) else np.zeros(len(self.tags))
+        return (self._tag_affinity[v] if v is not None else self._mean_taste).copy()
 
     def artwork_tag_row(self, artwork_id: str) -> np.ndarray:
         """The tag probabilities (len(tags),) of one artwork (a read-only view)."""
@@ -355,6 +352,10 @@ class FeatureBuilder:
         self._genre_affinity = _weighted_rows(v, w, self._genres[t] - self._genres.mean(0), n)
         self._genre_affinity /= total[:, None]
         self._tag_affinity = _weighted_rows(v, w, profile[t] - profile_mean, n) / total[:, None]
+        with_history = self._tag_affinity[: self._unknown]  # the mean: what most viewers like
+        self._mean_taste = (
+            with_history.mean(axis=0) if len(with_history) else np.zeros(len(self.tags))
+        )
 
         size = np.log1p(np.bincount(v, minlength=n).astype(float))
         known = size[:-1]

@@ -246,10 +246,12 @@ class SelectionPipeline:
         max_maturity: str | None = None,
         session_id: str | None = None,
         now: float | None = None,
+        activity: ViewerActivity | None = None,
     ) -> Decision | None:
-        """One decision for one title (None when it has no eligible image)."""
+        """One decision for one title (None when it has no eligible image); ``activity`` as
+        for ``decide_page``."""
         now = time.time() if now is None else now
-        activity = self._activity(user_id, now)
+        activity = self._activity(user_id, now) if activity is None else activity
         base = self._base_context(user_id, context, session_id, now, activity)
         decision = self._decide(self.selector, user_id, title_id, base, activity.engaged,
                                 max_maturity, now)  # fmt: skip
@@ -259,6 +261,10 @@ class SelectionPipeline:
     def viewer_activity(self, user_id: str, now: float | None = None) -> ViewerActivity:
         """The viewer's session, engaged images and dismissed titles (one cached read)."""
         return self._activity(user_id, time.time() if now is None else now)
+
+    def cached_activity(self, user_id: str, now: float) -> ViewerActivity | None:
+        """The viewer's activity when the cache holds it fresh, else None (no store read)."""
+        return self.activity.peek(user_id, now - self.config.sticky_s, now)
 
     def forget_viewers(self, user_ids: Iterable[str]) -> None:
         """Events of these viewers were just stored: read their activity afresh next time."""

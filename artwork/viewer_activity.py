@@ -70,13 +70,9 @@ class ViewerActivityCache:
     def get(self, user_id: str, since: float, types: Iterable[str], now: float) -> ViewerActivity:
         """The viewer's activity, engaged since ``since``: from the cache while fresh (and read
         at least as far back), else from the source."""
-        with self._lock:
-            entry = self._entries.get(user_id)
-            fresh = entry is not None and 0.0 <= now - entry.read_at <= self.ttl_s
-            if fresh and entry.since <= since:
-                self._entries.move_to_end(user_id)
-                engaged = {t: v for t, v in entry.engaged.items() if v[1] >= since}
-                return replace(entry, engaged=MappingProxyType(engaged), since=since)
+        entry = self.peek(user_id, since, now)
+        if entry is not None:
+            return entry
         session, at, engaged, dismissed = self.source.recent_activity(
             user_id, since, types, self.dismissals
         )
@@ -86,6 +82,18 @@ class ViewerActivityCache:
         if self.ttl_s > 0:
             self._put(user_id, entry)
         return entry
+
+    def peek(self, user_id: str, since: float, now: float) -> ViewerActivity | None:
+        """The cached activity while fresh (and read at least as far back as ``since``), else
+        None: never reads the source, so an event loop may call it."""
+        with self._lock:
+            entry = self._entries.get(user_id)
+            fresh = entry is not None and 0.0 <= now - entry.read_at <= self.ttl_s
+            if not fresh or entry.since > since:
+                return None
+            self._entries.move_to_end(user_id)
+        engaged = {t: v for t, v in entry.engaged.items() if v[1] >= since}
+        return replace(entry, engaged=MappingProxyType(engaged), since=since)
 
     def decided(self, user_id: str, session: str, at: float) -> None:
         """This process made a decision for the viewer in ``session`` at ``at``."""

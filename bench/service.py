@@ -47,6 +47,7 @@ EVENTS_PER_BATCH = 20
 HOME_SHAPE = {"rows": 10, "per_row": 10}
 EVENT_TYPES = ("impression", "click", "play")
 DECISIONS_KEPT = 20_000  # decision ids the events phase draws from
+PHASES = ("healthz", "artwork", "home", "events")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Load:
     viewers: tuple[str, ...]
     titles: tuple[str, ...]
     seed: int = 0
+    phases: tuple[str, ...] = PHASES
 
 
 class Phase:
@@ -138,9 +140,9 @@ async def _drive(load: Load) -> dict[str, dict]:
     connector = aiohttp.TCPConnector(limit=load.concurrency)
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(load.base, connector=connector, timeout=timeout) as session:
-        for name, send in (("healthz", healthz), ("artwork", artwork), ("home", home),
-                           ("events", events)):  # fmt: skip
-            results[name] = await _run_phase(load, Phase(name), send)
+        senders = {"healthz": healthz, "artwork": artwork, "home": home, "events": events}
+        for name in load.phases:
+            results[name] = await _run_phase(load, Phase(name), senders[name])
     return results
 
 
@@ -155,7 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="open connections")
     parser.add_argument("--world", type=Path, default=CACHE / "world")
     parser.add_argument("--seed", type=int, default=7, help="the demo world's seed")
+    parser.add_argument(
+        "--phases", nargs="+", choices=PHASES, default=list(PHASES),
+        help="endpoints to drive, in order (a partial run prints its table, writes no result; "
+             "events draw decisions from home's answers)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if "events" in args.phases and "home" not in args.phases[: args.phases.index("events")]:
+        parser.error("--phases: events need a home phase before them (their decision ids)")
 
     if not (args.world / "world.json").is_file():
         build_world(args.world, WorldSpec(seed=args.seed), force=True)
@@ -170,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(CACHE / "learner", ignore_errors=True)
     process, base = start_server(args.world, db, CACHE / "server.log")
     try:
-        load = Load(base, args.seconds, args.concurrency, viewers, titles)
+        load = Load(base, args.seconds, args.concurrency, viewers, titles,
+                    phases=tuple(args.phases))  # fmt: skip
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared GIL
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator:
             results = generator.submit(drive, load).result()
@@ -179,17 +189,25 @@ def main(argv: list[str] | None = None) -> int:
         stop_server(process)
     with EventStore(db) as store:
         stored = len(store.events())
+    if tuple(args.phases) != PHASES:
+        _print_table(results)
+        print(f"server RSS after the run: {rss:.0f} MiB (partial run: no result file written)")
+        return 0
     return report_results(args, argv, results, rss, stored)
+
+
+def _print_table(results: dict[str, dict]) -> None:
+    print(f"{'endpoint':<10}{'req/s':>10}{'items/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, r in results.items():
+        print(f"{name:<10}{r['req_s']:>10.0f}{r['items_s']:>10.0f}{r['p50_ms']:>9.1f}"
+              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")  # fmt: skip
 
 
 def report_results(
     args: argparse.Namespace, argv: list[str] | None, results: dict, rss: float, stored: int
 ) -> int:
     """Print the table and write the result file."""
-    print(f"{'endpoint':<10}{'req/s':>10}{'items/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
-    for name, r in results.items():
-        print(f"{name:<10}{r['req_s']:>10.0f}{r['items_s']:>10.0f}{r['p50_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")  # fmt: skip
+    _print_table(results)
     acked = results["events"]["acked_all"]  # warm-up included
     print(f"server RSS after the run: {rss:.0f} MiB; events acknowledged {acked}, stored {stored}"
           + ("" if stored == acked else "  <- MISMATCH"))  # fmt: skip

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 import torch
@@ -16,6 +19,8 @@ from artwork.catalog import ArtworkCandidate, Catalog, Title, load_catalog, writ
 from artwork.interactions import Interaction, ViewingHistory, load_history, write_history
 from artwork.records import Decision, new_decision_id
 from models.clip import EncoderSpec, load_encoder, save_encoder
+
+T = TypeVar("T")
 
 # title_id: (name, genres, number of stills)
 TITLES = {
@@ -185,3 +190,10 @@ def v1_event_store() -> Callable[[Path, Decision], Path]:
         return path
 
     return write
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run(coroutine)`` in a thread of its own: the session's browser fixture keeps
+    Playwright's event loop running in the main thread, where ``asyncio.run`` is refused."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()

@@ -3,111 +3,112 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from artwork.catalog import MATURITY_RATINGS
 from artwork.errors import NotFoundError
 from artwork.personal_rows import personal_rows
 from artwork.rows import chosen_genres
-from serve.metrics import Metrics
+from artwork.viewer_activity import ViewerActivity
+from serve.metrics import ServiceMetrics
+from serve.query import openapi_query, query_model
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
-from serve.state import Service
+from serve.state import Service, ServiceState
 
 router = APIRouter(prefix="/v1", tags=["home"])
 
 MAX_VIEWERS_LISTED = 50
 
-UserId = Annotated[str, Query(min_length=1, max_length=128)]
 Device = Literal["tv", "mobile", "web", "tablet"]
-Hour = Annotated[int | None, Query(ge=0, le=23, description="viewer's local hour")]
-Maturity = Annotated[
-    Literal[MATURITY_RATINGS] | None,  # type: ignore[valid-type]
-    Query(description="the profile's highest allowed rating (e.g. PG for a child's profile)"),
-]
-Session = Annotated[
-    str | None,
-    Query(max_length=128, description="the client's session; choices are stable within one"),
-]
-Genres = Annotated[
-    str | None,
-    Query(max_length=1000, description="comma-separated genres the viewer chose at onboarding"),
-]
+Maturity = Literal[MATURITY_RATINGS]  # type: ignore[valid-type]
 
 
-@router.get("/home", response_model=HomeResponse)
-def home(
-    request: Request,
-    response: Response,
-    service: Service,
-    metrics: Metrics,
-    user_id: UserId,
-    device: Device | None = None,
-    hour: Hour = None,
-    rows: Annotated[int | None, Query(ge=1, le=20)] = None,
-    per_row: Annotated[int | None, Query(ge=1, le=50)] = None,
-    max_maturity: Maturity = None,
-    session_id: Session = None,
-    genres: Genres = None,
-) -> HomeResponse:
+class ViewerQuery(BaseModel):
+    """Who asks, and where and when: what every decision is made for."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: str = Field(min_length=1, max_length=128)
+    device: Device | None = None
+    hour: int | None = Field(None, ge=0, le=23, description="viewer's local hour")
+    max_maturity: Maturity | None = Field(
+        None, description="the profile's highest allowed rating (e.g. PG for a child's profile)"
+    )
+    session_id: str | None = Field(
+        None, max_length=128, description="the client's session; choices are stable within one"
+    )
+
+
+class HomeQuery(ViewerQuery):
+    """``GET /v1/home``'s parameters."""
+
+    rows: int | None = Field(None, ge=1, le=20)
+    per_row: int | None = Field(None, ge=1, le=50)
+    genres: str | None = Field(
+        None, max_length=1000, description="comma-separated genres the viewer chose at onboarding"
+    )
+
+
+class ArtworkQuery(ViewerQuery):
+    """``GET /v1/artwork``'s parameters."""
+
+    title_id: str = Field(min_length=1, max_length=128)
+
+
+@router.get("/home", response_model=HomeResponse, openapi_extra=openapi_query(HomeQuery))
+async def home(request: Request, q: query_model(HomeQuery)) -> Response:
     """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
     decision is stored before the response is sent."""
+    service, metrics = _live(request)
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
     now = time.time()
-    activity = service.selection.viewer_activity(user_id, now)  # one read: rows and decisions
+    activity = await _viewer_activity(service, q.user_id, now)  # one read: rows and decisions
     page = personal_rows(
         service.catalog,
         service.history,
         service.ranker,
-        user_id,
-        n_rows=rows or service.settings.rows,
-        per_row=per_row or service.settings.per_row,
+        q.user_id,
+        n_rows=q.rows or service.settings.rows,
+        per_row=q.per_row or service.settings.per_row,
         disliked=activity.dismissed,
-        hour=hour,
-        device=device,
-        genres=chosen_genres(genres or ""),
+        hour=q.hour,
+        device=q.device,
+        genres=chosen_genres(q.genres or ""),
     )
     page, decisions = service.selection.decide_page(
-        user_id, page, {"device": device, "hour": hour}, max_maturity=max_maturity,
-        session_id=session_id, now=now, activity=activity,
+        q.user_id, page, {"device": q.device, "hour": q.hour}, max_maturity=q.max_maturity,
+        session_id=q.session_id, now=now, activity=activity,
     )  # fmt: skip
     logged = [d for row in decisions for d in row]
-    service.store.record_decisions(logged)
+    await service.store.record_decisions_async(logged)
     metrics.count_decisions(logged)
-    # Each response is a fresh set of logged decisions; a cached copy would show them twice.
-    response.headers["Cache-Control"] = "no-store"
-    return HomeResponse.build(
-        user_id, page, decisions, service.catalog, service.selection.why, _image_url(request)
+    body = HomeResponse.build(
+        q.user_id, page, decisions, service.catalog, service.selection.why, _image_url(request)
     )
+    return _fresh_json(body)
 
 
-@router.get("/artwork", response_model=ArtworkOut)
-def artwork(
-    request: Request,
-    response: Response,
-    service: Service,
-    metrics: Metrics,
-    user_id: UserId,
-    title_id: Annotated[str, Query(min_length=1, max_length=128)],
-    device: Device | None = None,
-    hour: Hour = None,
-    max_maturity: Maturity = None,
-    session_id: Session = None,
-) -> ArtworkOut:
+@router.get("/artwork", response_model=ArtworkOut, openapi_extra=openapi_query(ArtworkQuery))
+async def artwork(request: Request, q: query_model(ArtworkQuery)) -> Response:
     """One decision, for clients that build their own rows; stored before the response."""
-    if title_id not in service.catalog.titles:
-        raise NotFoundError(f"unknown title {title_id!r}")
+    service, metrics = _live(request)
+    if q.title_id not in service.catalog.titles:
+        raise NotFoundError(f"unknown title {q.title_id!r}")
+    now = time.time()
     decision = service.selection.decide_title(
-        user_id, title_id, {"device": device, "hour": hour}, max_maturity=max_maturity,
-        session_id=session_id,
+        q.user_id, q.title_id, {"device": q.device, "hour": q.hour},
+        max_maturity=q.max_maturity, session_id=q.session_id, now=now,
+        activity=await _viewer_activity(service, q.user_id, now),
     )  # fmt: skip
     if decision is None:
-        raise NotFoundError(f"title {title_id!r} has no artwork this viewer may see now")
-    service.store.record_decisions([decision])
+        raise NotFoundError(f"title {q.title_id!r} has no artwork this viewer may see now")
+    await service.store.record_decisions_async([decision])
     metrics.count_decisions([decision])
-    response.headers["Cache-Control"] = "no-store"
-    return ArtworkOut.build(decision, service.selection.why, _image_url(request))
+    return _fresh_json(ArtworkOut.build(decision, service.selection.why, _image_url(request)))
 
 
 @router.get("/viewers", response_model=ViewersResponse)
@@ -116,10 +117,42 @@ def viewers(service: Service) -> ViewersResponse:
     return ViewersResponse(viewers=sorted(service.history.viewers)[:MAX_VIEWERS_LISTED])
 
 
+def _live(request: Request) -> tuple[ServiceState, ServiceMetrics]:
+    """The state and metrics (read here, not as ``Service``/``Metrics`` dependencies: on these
+    hot routes each dependency FastAPI solves costs about as much as a decision)."""
+    state = request.app.state
+    return state.service, state.metrics
+
+
+async def _viewer_activity(service: ServiceState, user_id: str, now: float) -> ViewerActivity:
+    """The viewer's activity: from the cache on the event loop, else read in a worker thread
+    (a store read must not hold up the loop)."""
+    selection = service.selection
+    cached = selection.cached_activity(user_id, now)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(selection.viewer_activity, user_id, now)
+
+
+def _fresh_json(body: BaseModel) -> Response:
+    """``body`` as JSON, not to be cached: each answer is a fresh set of logged decisions, and
+    a cached copy would show them twice. (Built from a validated model, so FastAPI's second
+    validation against ``response_model`` is skipped.)"""
+    return Response(body.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store"}
 _ID_SLOT = "ARTWORK-ID-SLOT"
 
 
 def _image_url(request: Request):  # noqa: ANN202
-    """artwork_id → its image path; the route is looked up once per request, not per image."""
-    path = str(request.url_for("artwork_image", artwork_id=_ID_SLOT).path)
+    """artwork_id → its image path; the route is looked up once per app and root path."""
+    state = request.app.state
+    paths = getattr(state, "image_paths", None)
+    if paths is None:
+        paths = state.image_paths = {}
+    root = request.scope.get("root_path", "")
+    path = paths.get(root)
+    if path is None:
+        path = paths[root] = str(request.url_for("artwork_image", artwork_id=_ID_SLOT).path)
     return lambda artwork_id: path.replace(_ID_SLOT, artwork_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
@@ -93,6 +94,25 @@ def test_bad_home_parameters_are_422_naming_the_field(client, db, params, field)
     assert stored(db) == ([], [])
 
 
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"user_id": "v1"}, "title_id"), ({"user_id": "v1", "title_id": "t1", "hour": -1}, "hour"),
+     ({"user_id": "v1", "title_id": "t1", "max_maturity": "X"}, "max_maturity")],
+)  # fmt: skip
+def test_bad_artwork_parameters_are_422_naming_the_field(client, db, params, field):
+    response = client.get("/v1/artwork", params=params)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
+    assert stored(db) == ([], [])
+
+
+def test_the_loaded_state_is_kept_out_of_the_cyclic_collectors_walks(client):
+    """Frozen at start-up, so a full collection under load does not walk the whole state."""
+    state = client.app.state.service
+    assert gc.get_freeze_count() > 0
+    assert not any(o is state for o in gc.get_objects())
+
+
 def test_onboarding_genres_lead_a_new_viewers_page(client):
     page = home(client, "never-seen", rows=3, per_row=2, genres="Comedy, Romance")
     assert [(row["name"], row["reason"]) for row in page["rows"]] == [
@@ -110,14 +130,13 @@ def test_an_unknown_onboarding_genre_is_named_in_the_422(client):
     assert "unknown genre 'Soap'" in response.json()["errors"][0]["message"]
 
 
-def test_a_failing_log_means_no_page(client, db, monkeypatch):
-    store = client.app.state.service.store
-
-    def broken(decisions):
+@pytest.mark.parametrize("path", ["/v1/home", "/v1/artwork"])
+def test_a_failing_log_means_no_page(client, db, monkeypatch, path):
+    def broken(db, table, rows):
         raise ArtifactError("disk full")
 
-    monkeypatch.setattr(store, "record_decisions", broken)
-    response = client.get("/v1/home", params={"user_id": "v1"})
+    monkeypatch.setattr("artwork.event_writes.insert_rows", broken)  # inside the commit
+    response = client.get(path, params={"user_id": "v1", "title_id": "t1"})
     assert response.status_code == 500
     assert "decision_id" not in response.text
 

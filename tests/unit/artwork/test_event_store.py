@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 
@@ -12,6 +13,7 @@ from artwork.event_store import EventStore, RecordResult
 from artwork.labels import TagLabel
 from artwork.records import FeedbackEvent
 from tests import postgres_server
+from tests.conftest import run_async
 
 
 def click(event_id: str, decision_id: str, event_type: str = "click", value=None) -> FeedbackEvent:
@@ -182,16 +184,19 @@ def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_records(
     decision = make_decision()
     path = v1_event_store(tmp_path / "old.db", decision)
     with EventStore(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         assert store.decisions() == [decision]
         assert [e.event_id for e in store.events()] == ["e-v1"]
+        # version 3 filled in the stored click's viewer: it still counts as their engagement
+        engaged = store.recent_activity(decision.user_id, 0.0, ("click",))[2]
+        assert engaged == {decision.title_id: (decision.artwork_id, 10.0)}
         assert store.record_labels([TagLabel(artwork_id="t1_a0", tag="car", label=1)]) == 1
     db = sqlite3.connect(path)
     versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY version")]
     db.close()
-    assert versions == [1, 2]  # the upgrade is recorded beside the original version
+    assert versions == [1, 2, 3]  # the upgrades are recorded beside the original version
     with EventStore(path) as reopened:  # a second open finds nothing left to do
-        assert reopened.schema_version() == 2
+        assert reopened.schema_version() == 3
         assert reopened.latest_labels() == [TagLabel(artwork_id="t1_a0", tag="car", label=1)]
 
 
@@ -270,11 +275,11 @@ def test_a_version_2_file_from_before_alembic_is_adopted(tmp_path, make_decision
     )
     db.close()
     with EventStore(path) as store:
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         assert store.latest_labels() == [TagLabel(artwork_id="a1", tag="car", label=1)]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0002",)]
-    assert [v for (v,) in db.execute("SELECT version FROM schema_version")] == [1, 2]
+    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
+    assert [v for (v,) in db.execute("SELECT version FROM schema_version")] == [1, 2, 3]
     indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     db.close()
     assert "decisions_by_time" in indexes  # added to files made before it was in version 1
@@ -329,3 +334,51 @@ def test_a_batch_inserts_writers_decisions_together_and_isolates_a_failing_one(
     assert tickets[1].error.errors[0].field == "decisions[0].decision_id"
     stored = {d.decision_id for d in store.decisions()}
     assert stored == {d.decision_id for d in (first, second, again, third, fourth)}
+
+
+def test_async_writes_are_committed_before_they_return_and_merge_with_others(
+    store_location, make_decision
+):
+    """``record_decisions_async``: awaited writers share batches through the committer thread;
+    each returns once its rows are committed (a separate store reads them); a batch larger
+    than one multi-row INSERT's chunk is stored whole; a repeated id fails only its writer."""
+    pages = [[make_decision() for _ in range(k)] for k in (1, 5, 700)]  # 700 > one chunk
+    with EventStore(store_location) as writer, EventStore(store_location) as reader:
+
+        async def main() -> list:
+            results = await asyncio.gather(
+                *(writer.record_decisions_async(page) for page in pages),
+                writer.record_decisions_async([pages[0][0]]),  # already in the first page
+                return_exceptions=True,
+            )
+            stored = {d.decision_id for d in reader.decisions()}
+            assert stored == {d.decision_id for page in pages for d in page}
+            return results
+
+        results = run_async(main())
+        assert results[:3] == [None, None, None]
+        assert isinstance(results[3], InputErrors)
+        assert "is already recorded" in str(results[3])
+        assert reader.decisions(pages[2][0].user_id)[-1].context == pages[2][-1].context
+    with pytest.raises(ArtifactError, match="closed"):
+        run_async(writer.record_decisions_async([make_decision()]))
+
+
+def test_a_viewers_engagement_and_dismissals_are_read_from_their_own_events(
+    store_location, make_decision
+):
+    mine, other = make_decision(user_id="me"), make_decision(user_id="someone-else")
+    old = make_decision(user_id="me", title_id="t2", created_at=1.0)
+    with EventStore(store_location) as store:
+        store.record_decisions([mine, other, old])
+        store.record_events([
+            click("e1", mine.decision_id, "play"), click("e2", other.decision_id, "like"),
+            FeedbackEvent(event_id="e3", decision_id=old.decision_id, type="hide", time=5.0),
+            FeedbackEvent(event_id="e4", decision_id=old.decision_id, type="click", time=6.0),
+        ])  # fmt: skip
+        session, at, engaged, dismissed = store.recent_activity(
+            "me", since=8.0, types=("click", "play"), dismissals=("hide",)
+        )
+    assert at == max(mine.created_at, old.created_at)
+    assert set(engaged) == {mine.title_id}  # the old click is before ``since``; not another's
+    assert dismissed == {"t2": (old.artwork_id, 5.0)}  # dismissals count whenever they were

@@ -3,12 +3,14 @@ writers."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
 import pytest
 
-from artwork.group_commit import GroupCommit
+from artwork.group_commit import GroupCommit, GroupCommitClosed
+from tests.conftest import run_async
 
 
 def _wait_for(condition, timeout: float = 5.0) -> None:
@@ -79,3 +81,90 @@ def test_a_batch_never_exceeds_its_bound():
     for t in threads:
         t.join(5)
     assert sum(sizes) == 20 and max(sizes) <= 2
+
+
+def test_async_writers_share_batches_and_the_loop_runs_on_while_they_commit():
+    release, batches = threading.Event(), []
+
+    def commit(tickets):
+        batches.append(sorted(t.work for t in tickets))
+        if len(batches) == 1:
+            release.wait(5)  # the committer thread blocks; the loop must not
+        for t in tickets:
+            t.result = t.work * 10
+
+    group: GroupCommit[int] = GroupCommit(commit)
+
+    async def main() -> list[int]:
+        first = asyncio.ensure_future(group.submit_async(0))
+        while not batches:  # the first batch is being committed
+            await asyncio.sleep(0.001)
+        rest = [asyncio.ensure_future(group.submit_async(i)) for i in range(1, 6)]
+        ticks = 0
+        while group.pending < 5:
+            await asyncio.sleep(0.001)
+        for _ in range(10):  # the loop still turns while the commit is held up
+            await asyncio.sleep(0)
+            ticks += 1
+        release.set()
+        results = await asyncio.gather(first, *rest)
+        assert ticks == 10
+        return results
+
+    assert run_async(main()) == [i * 10 for i in range(6)]
+    assert batches == [[0], [1, 2, 3, 4, 5]]
+    group.close()
+
+
+def test_async_and_sync_writers_mix_and_errors_reach_the_awaiting_writer():
+    def commit(tickets):
+        for t in tickets:
+            if t.work < 0:
+                t.error = ValueError(f"bad work {t.work}")
+            else:
+                t.result = t.work
+
+    group: GroupCommit[int] = GroupCommit(commit, max_batch=3)
+    sync_results: list[int] = []
+    threads = [threading.Thread(target=lambda i=i: sync_results.append(group.submit(i)))
+               for i in range(100, 110)]  # fmt: skip
+
+    async def main() -> list[int]:
+        for t in threads:
+            t.start()
+        good = await asyncio.gather(*(group.submit_async(i) for i in range(20)))
+        with pytest.raises(ValueError, match="bad work -1"):
+            await group.submit_async(-1)
+        return good
+
+    assert run_async(main()) == list(range(20))
+    for t in threads:
+        t.join(5)
+    assert sorted(sync_results) == list(range(100, 110))
+    group.close()
+
+
+def test_close_commits_queued_async_work_then_refuses_more():
+    committed, release = [], threading.Event()
+
+    def commit(tickets):
+        release.wait(5)
+        committed.extend(t.work for t in tickets)
+
+    group: GroupCommit[int] = GroupCommit(commit)
+
+    async def main() -> None:
+        pending = [asyncio.ensure_future(group.submit_async(i)) for i in range(4)]
+        await asyncio.sleep(0.01)
+        closer = threading.Thread(target=group.close)
+        closer.start()
+        release.set()
+        closer.join(5)
+        assert not closer.is_alive()
+        assert sorted(committed) == [0, 1, 2, 3]  # committed before close returned
+        await asyncio.gather(*pending)
+        with pytest.raises(GroupCommitClosed):
+            await group.submit_async(9)
+
+    run_async(main())
+    assert group.submit(5) is None  # a sync writer still leads its own batch

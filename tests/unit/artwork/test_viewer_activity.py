@@ -41,6 +41,18 @@ def test_a_fresh_entry_is_reused_and_an_old_one_read_again() -> None:
     assert source.reads == 3
 
 
+def test_peek_answers_from_the_cache_only() -> None:
+    """What the event loop may call: a fresh entry (filtered to the window), else None."""
+    source = Source()
+    cache = ViewerActivityCache(source, ttl_s=5.0)
+    assert cache.peek("v", 0.0, now=100.0) is None  # never read: no store read either
+    cache.get("v", 0.0, TYPES, now=100.0)
+    assert dict(cache.peek("v", 60.0, now=103.0).engaged) == {"t2": ("a2", 90.0)}
+    assert cache.peek("v", -1.0, now=103.0) is None  # a wider window than was read
+    assert cache.peek("v", 0.0, now=106.0) is None  # expired
+    assert source.reads == 1
+
+
 def test_a_later_window_filters_the_cached_engagement_and_an_earlier_one_reads() -> None:
     source = Source()
     cache = ViewerActivityCache(source, ttl_s=5.0)
