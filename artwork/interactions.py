@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from artwork.errors import InputError, InputErrors
 
 COLUMNS = ("viewer_id", "title_id", "timestamp", "watched")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,19 @@ class ViewingHistory:
             by_viewer.setdefault(i.viewer_id, []).append(i)
         self._by_viewer = {k: tuple(v) for k, v in by_viewer.items()}
         self._popularity: dict[float, Counter[str]] = {}  # by threshold: every home page asks
+        self._derived: dict[tuple[str, int], tuple[object, Any]] = {}
+
+    def derived(self, name: str, source: object, compute: Callable[[], T]) -> T:
+        """``compute()``, once per ``name`` and ``source`` object (e.g. the catalog it is
+        derived with): the history never changes, so neither does what is derived from it and
+        an unchanging ``source``. Callers must not modify what they get."""
+        key = (name, id(source))
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] is source:  # the same object, not one at a reused id
+            return hit[1]
+        value = compute()
+        self._derived[key] = (source, value)
+        return value
 
     @property
     def viewers(self) -> tuple[str, ...]:

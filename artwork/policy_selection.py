@@ -107,13 +107,28 @@ class PolicySelector(Selector):
 
     def why(self, decision: Decision) -> str:
         """Which policy chose, with what probability, and the image's tags this viewer likes."""
+        return self.explain([decision])[0]
+
+    def explain(self, decisions: Sequence[Decision]) -> list[str]:
+        """``why`` for each decision, the liked tags found for all of one viewer's at once."""
+        liked: list[list[str]] = [[] for _ in decisions]
+        by_viewer: dict[str, list[int]] = {}
+        for i, d in enumerate(decisions):
+            by_viewer.setdefault(d.user_id, []).append(i)
+        for user_id, indices in by_viewer.items():
+            found = taste_tags_many(self.features, user_id,
+                                    [decisions[i].artwork_id for i in indices])  # fmt: skip
+            for i, tags in zip(indices, found, strict=True):
+                liked[i] = tags
+        return [self._sentence(d, tags) for d, tags in zip(decisions, liked, strict=True)]
+
+    def _sentence(self, decision: Decision, liked: list[str]) -> str:
         p = decision.propensity
         if self.cold:
             head = f"your tastes, before the policy has learnt (probability {p:.2g})"
         else:
             head = (f"policy {self.policy.name}, learnt from {self.policy.n_updates} views, "
                     f"with probability {p:.2g}")  # fmt: skip
-        liked = taste_tags(self.features, decision.user_id, decision.artwork_id)
         shows = f"; it shows {', '.join(liked)}" if liked else ""
         device, hour = decision.context.get("device"), decision.context.get("hour")
         return f"chosen by {head}{shows} (on {device} at {hour}:00)"
@@ -133,11 +148,25 @@ def tag_prior(tags: np.ndarray, taste: np.ndarray, temperature: float, floor: fl
 
 def taste_tags(features: FeatureBuilder, user_id: str, artwork_id: str) -> list[str]:
     """Up to ``WHY_TAGS`` tags the image likely shows (p ≥ 0.5) that the viewer likes most."""
-    x = features.artwork_tag_row(artwork_id)
+    return taste_tags_many(features, user_id, [artwork_id])[0]
+
+
+def taste_tags_many(
+    features: FeatureBuilder, user_id: str, artwork_ids: Sequence[str]
+) -> list[list[str]]:
+    """``taste_tags`` for each of ``artwork_ids`` (one viewer), in one pass over their tags:
+    a liking of ``x · taste`` per tag, kept where the image likely shows it (p ≥ 0.5) and the
+    viewer likes it, the best ``WHY_TAGS`` first (ties: vocabulary order)."""
+    if not artwork_ids:
+        return []
+    x = features.artwork_tags(artwork_ids)
     liking = x * features.taste(user_id)
-    shown = np.flatnonzero((x >= 0.5) & (liking > 0))  # a few tags: sort only those
-    order = shown[np.argsort(-liking[shown], kind="stable")]
-    return [features.tags[i] for i in order[:WHY_TAGS]]
+    score = np.where((x >= 0.5) & (liking > 0), liking, -np.inf)
+    order = np.argsort(-score, axis=1, kind="stable")[:, :WHY_TAGS]
+    kept = np.take_along_axis(score, order, axis=1) > -np.inf
+    tags = features.tags
+    return [[tags[i] for i, ok in zip(row, ok_row, strict=True) if ok]
+            for row, ok_row in zip(order.tolist(), kept.tolist(), strict=True)]  # fmt: skip
 
 
 def catalog_features(

@@ -61,10 +61,7 @@ def home_rows(
     if per_row < 1:
         raise InputError(f"expected at least 1, got {per_row}", field="per_row")
 
-    viewings = history.popularity(POPULAR_MIN_WATCHED)
-    ranked = sorted(
-        (t for t in catalog.titles if catalog.candidates(t)), key=lambda t: (-viewings[t], t)
-    )
+    ranked = history.derived("by_popularity", catalog, lambda: _by_popularity(catalog, history))
     own = history.of(viewer_id)
     finished = {i.title_id for i in own if i.watched >= FINISHED_MIN_WATCHED}
     shown: set[str] = set()
@@ -89,7 +86,10 @@ def home_rows(
 
     rows: list[Row] = []
     favourites = favourite_genres(catalog, own)
-    overall = _genre_ranking(catalog, history.interactions, include_unwatched=True)
+    overall = history.derived(
+        "genre_ranking", catalog,
+        lambda: _genre_ranking(catalog, history.interactions, include_unwatched=True),
+    )  # fmt: skip
     genres = genre_plan(chosen, favourites, overall)
     if not own:  # a new viewer's chosen genres lead the page
         add_genre_rows([g for g in genres if g[1] == "chosen"])
@@ -99,6 +99,13 @@ def home_rows(
         rows.append(Row("Popular now", "Most watched by everyone", popular))
     add_genre_rows(genres)
     return rows[:n_rows]
+
+
+def _by_popularity(catalog: Catalog, history: ViewingHistory) -> tuple[str, ...]:
+    """The titles with artwork, most viewed first (ties by id)."""
+    viewings = history.popularity(POPULAR_MIN_WATCHED)
+    return tuple(sorted((t for t in catalog.titles if catalog.candidates(t)),
+                        key=lambda t: (-viewings[t], t)))  # fmt: skip
 
 
 def chosen_genres(text: str) -> tuple[str, ...]:

@@ -81,6 +81,10 @@ class Selector(ABC):
         p = decision.propensity
         return f"chosen by policy {self.name} v{self.version} with probability {p:.3g}"
 
+    def explain(self, decisions: Sequence[Decision]) -> list[str]:
+        """``why`` for each of ``decisions`` (a selector may find them all at once)."""
+        return [self.why(d) for d in decisions]
+
     def snapshot(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """The context a decision logs (a feature-based selector adds its schema key)."""
         return dict(context)
@@ -272,9 +276,19 @@ class SelectionPipeline:
 
     def why(self, decision: Decision) -> str:
         """The sentence for people of whichever selector made ``decision``."""
-        return (self._sticky if decision.policy == StickySelector.name else self.selector).why(
-            decision
-        )
+        return self.explain([decision])[0]
+
+    def explain(self, decisions: Sequence[Decision]) -> list[str]:
+        """``why`` for each of ``decisions``, in order; the selector's in one batch."""
+        sentences: list[str] = [""] * len(decisions)
+        chosen = [i for i, d in enumerate(decisions) if d.policy != StickySelector.name]
+        for i, d in enumerate(decisions):
+            if d.policy == StickySelector.name:
+                sentences[i] = self._sticky.why(d)
+        for i, sentence in zip(chosen, self.selector.explain([decisions[i] for i in chosen]),
+                               strict=True):  # fmt: skip
+            sentences[i] = sentence
+        return sentences
 
     def _decide(  # noqa: ANN001
         self, selector, user_id, title_id, context, engaged, max_maturity, now

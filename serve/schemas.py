@@ -27,9 +27,7 @@ class ArtworkOut(BaseModel):
     why: str
 
     @classmethod
-    def build(
-        cls, decision: Decision, why: Callable[[Decision], str], image_url: Callable[[str], str]
-    ) -> ArtworkOut:
+    def build(cls, decision: Decision, why: str, image_url: Callable[[str], str]) -> ArtworkOut:
         """The artwork object of one decision (also ``GET /v1/artwork``'s body)."""
         return cls(
             artwork_id=decision.artwork_id,
@@ -38,7 +36,7 @@ class ArtworkOut(BaseModel):
             propensity=decision.propensity,
             policy=decision.policy,
             policy_version=decision.policy_version,
-            why=why(decision),
+            why=why,
         )
 
 
@@ -67,10 +65,12 @@ class HomeResponse(BaseModel):
         rows: Sequence[Row],
         decisions: Sequence[Sequence[Decision]],
         catalog: Catalog,
-        why: Callable[[Decision], str],
+        explain: Callable[[Sequence[Decision]], list[str]],
         image_url: Callable[[str], str],
     ) -> HomeResponse:
-        """Pair each row's titles with their decisions (same order)."""
+        """Pair each row's titles with their decisions (same order); ``explain`` gives the
+        "why" sentences of a list of decisions."""
+        whys = iter(explain([d for row_decisions in decisions for d in row_decisions]))
         return cls(
             user_id=user_id,
             rows=[
@@ -81,7 +81,7 @@ class HomeResponse(BaseModel):
                         TitleOut(
                             title_id=d.title_id,
                             name=catalog.titles[d.title_id].name,
-                            artwork=ArtworkOut.build(d, why, image_url),
+                            artwork=ArtworkOut.build(d, next(whys), image_url),
                         )
                         for d in row_decisions
                     ],

@@ -87,7 +87,7 @@ async def home(request: Request, q: query_model(HomeQuery)) -> Response:
     await service.store.record_decisions_async(logged)
     metrics.count_decisions(logged)
     body = HomeResponse.build(
-        q.user_id, page, decisions, service.catalog, service.selection.why, _image_url(request)
+        q.user_id, page, decisions, service.catalog, service.selection.explain, _image_url(request)
     )
     return _fresh_json(body)
 
@@ -108,7 +108,8 @@ async def artwork(request: Request, q: query_model(ArtworkQuery)) -> Response:
         raise NotFoundError(f"title {q.title_id!r} has no artwork this viewer may see now")
     await service.store.record_decisions_async([decision])
     metrics.count_decisions([decision])
-    return _fresh_json(ArtworkOut.build(decision, service.selection.why, _image_url(request)))
+    why = service.selection.why(decision)
+    return _fresh_json(ArtworkOut.build(decision, why, _image_url(request)))
 
 
 @router.get("/viewers", response_model=ViewersResponse)

@@ -8,7 +8,7 @@ import pytest
 from artwork.demo.genre_cues import image_tags
 from artwork.errors import InputError
 from artwork.features import SCHEMA_KEY, FeatureBuilder
-from artwork.policy_selection import PolicySelector, tag_prior, taste_tags
+from artwork.policy_selection import PolicySelector, tag_prior, taste_tags, taste_tags_many
 from models.bandits import FeedbackBatch, make_policy
 
 TAGS = image_tags()
@@ -82,6 +82,28 @@ def test_a_policy_that_has_learnt_decides_itself(features, tiny_catalog):
 def test_why_names_the_tags_the_viewer_likes(features):
     assert taste_tags(features, "v1", "t1_a0")[0] == "spaceship"
     assert taste_tags(features, "v2", "t1_a0") == []  # a drama viewer does not like spaceships
+
+
+def test_the_batched_tags_and_sentences_equal_one_at_a_time(tiny_catalog, tiny_history):
+    rng = np.random.default_rng(3)
+    random_tags = {a: (rng.random(len(TAGS)) < 0.3) * rng.random(len(TAGS))
+                   for a in tiny_catalog.artwork}  # fmt: skip
+    features = FeatureBuilder(tiny_catalog, tiny_history, random_tags)
+    ids = sorted(tiny_catalog.artwork)
+    for viewer in ("v1", "v2", "someone-new"):
+        taste = features.taste(viewer)
+        for artwork_id, got in zip(ids, taste_tags_many(features, viewer, ids), strict=True):
+            x = features.artwork_tag_row(artwork_id)  # the definition, one image at a time
+            liked = [i for i in range(len(TAGS)) if x[i] >= 0.5 and x[i] * taste[i] > 0]
+            liked.sort(key=lambda i: -x[i] * taste[i])  # stable: vocabulary order on ties
+            assert got == [TAGS[i] for i in liked[:3]]
+    selector = PolicySelector(make_policy("linucb", features.d_ctx, features.d_arm), features)
+    decisions = [selector.decide(v, "t1", tiny_catalog.candidates("t1"),
+                                 {"device": "tv", "hour": 20}, seed=s)
+                 for s, v in enumerate(["v1", "v2", "v1", "someone-new"])]  # fmt: skip
+    sentences = selector.explain(decisions)
+    assert sentences == [selector.explain([d])[0] for d in decisions]
+    assert all(s.startswith("chosen by your tastes") for s in sentences)
 
 
 def test_a_policy_for_other_features_is_refused(features):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from artwork.errors import InputError
@@ -66,6 +68,23 @@ def test_popularity_is_counted_once_and_each_caller_gets_its_own_copy(tiny_histo
     first["t1"] += 100
     assert tiny_history.popularity(0.5) != first
     assert tiny_history.popularity(0.0).total() == len(tiny_history.interactions)
+
+
+def test_what_is_derived_from_the_history_is_computed_once_per_source(tiny_catalog, tiny_history):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return ("t1",)
+
+    assert tiny_history.derived("x", tiny_catalog, compute) == ("t1",)
+    assert tiny_history.derived("x", tiny_catalog, compute) == ("t1",)
+    assert len(calls) == 1
+    other = copy.copy(tiny_catalog)  # another source object: computed for it afresh
+    tiny_history.derived("x", other, compute)
+    assert len(calls) == 2
+    first = home_rows(tiny_catalog, tiny_history, "someone-new", n_rows=3, per_row=2)
+    assert home_rows(tiny_catalog, tiny_history, "someone-new", n_rows=3, per_row=2) == first
 
 
 def test_a_new_viewers_onboarding_genres_lead_the_page(tiny_catalog, tiny_history):
