@@ -25,11 +25,9 @@ from artwork import event_schema as schema
 from artwork.errors import ArtifactError, InputError, NotFoundError
 from artwork.event_writes import (
     RecordResult,
-    decision_rows,
     insert_decision_rows,
     insert_decisions,
     insert_events,
-    multi_row_inserts,
     rows_in,
 )
 from artwork.group_commit import GroupCommit, Ticket
@@ -156,13 +154,8 @@ class EventStore:
         First optimistically: every writer's work in one go, the decisions of all writers in
         one insert. If anything fails, that transaction is rolled back and the batch is run
         again with each writer in a savepoint, so that one that fails (e.g. an unknown
-        decision) gets its own error and leaves the others' rows in. A batch of decisions only
-        (every page view's) goes straight to the driver (``_insert_directly``)."""
+        decision) gets its own error and leaves the others' rows in."""
         try:
-            if all(isinstance(t.work, DecisionWrite) for t in tickets):
-                merged = [d for t in tickets for d in t.work.decisions]  # type: ignore[attr-defined]
-                self._insert_directly(schema.decisions, decision_rows(merged))
-                return
             with self._writing() as db:
                 _run_together(db, tickets)
             return
@@ -176,29 +169,6 @@ class EventStore:
                         ticket.result = ticket.work(db)
                 except Exception as exc:  # this writer's own failure: handed back to it
                     ticket.error = exc
-
-    def _insert_directly(self, table: sa.Table, rows: list[dict[str, object]]) -> None:
-        """Insert ``rows`` in one transaction on the driver's connection, holding the same write
-        lock as ``_writing``. SQLAlchemy's connection, transaction and event layers cost about
-        1 ms of interpreter time per batch, which the committer thread held against the event
-        loop serving requests; the statements here are the few a batch needs."""
-        if self._closed:
-            raise ArtifactError(f"{self.location}: the event store is closed")
-        raw = self._engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            if self._sqlite:  # the connection leaves BEGIN to us (``create_store_engine``)
-                cursor.execute("BEGIN IMMEDIATE")
-            else:  # psycopg begins on the first statement
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
-            for sql, parameters in multi_row_inserts(self._engine.dialect, table, rows):
-                cursor.execute(sql, parameters)
-            raw.commit()
-        except BaseException:
-            raw.rollback()
-            raise
-        finally:
-            raw.close()  # back to the pool
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -448,7 +418,7 @@ _VIEWER_EVENTS = (
         schema.decisions.c.artwork_id,
         schema.events.c.time,
         schema.events.c.type,
-    )  # fmt: skip
+    )
     .join(schema.events, schema.events.c.decision_id == schema.decisions.c.decision_id)
     .where(
         schema.events.c.user_id == sa.bindparam("user_id"),
@@ -458,7 +428,7 @@ _VIEWER_EVENTS = (
                 schema.events.c.type.in_(sa.bindparam("engaging", expanding=True)),
             ),
             schema.events.c.type.in_(sa.bindparam("dismissing", expanding=True)),
-        ),  # fmt: skip
+        ),
     )
     .order_by(schema.events.c.time, schema.events.c.rowid)
 )
