@@ -280,13 +280,13 @@ class SelectionPipeline:
 
     def explain(self, decisions: Sequence[Decision]) -> list[str]:
         """``why`` for each of ``decisions``, in order; the selector's in one batch."""
-        sentences: list[str] = [""] * len(decisions)
-        chosen = [i for i, d in enumerate(decisions) if d.policy != StickySelector.name]
-        for i, d in enumerate(decisions):
-            if d.policy == StickySelector.name:
-                sentences[i] = self._sticky.why(d)
-        for i, sentence in zip(chosen, self.selector.explain([decisions[i] for i in chosen]),
-                               strict=True):  # fmt: skip
+        sticky = [d.policy == StickySelector.name for d in decisions]
+        sentences = [
+            self._sticky.why(d) if kept else "" for d, kept in zip(decisions, sticky, strict=True)
+        ]
+        chosen = [i for i, s in enumerate(sticky) if not s]
+        batch = self.selector.explain([decisions[i] for i in chosen])
+        for i, sentence in zip(chosen, batch, strict=True):
             sentences[i] = sentence
         return sentences
 

@@ -143,6 +143,9 @@ def test_an_image_engaged_with_sticks_until_the_window_ends(pipeline):
         assert (sticky.policy, sticky.propensity) == ("sticky", 1.0)
         assert "engaged" in pipeline.why(sticky)
         assert again[0][0].policy == "skewed"  # other titles are unaffected
+        page = [d for row in again for d in row]  # a page's sentences: each from its own maker
+        assert pipeline.explain(page) == [pipeline.why(d) for d in page]
+        assert pipeline.explain(page)[1] == pipeline._sticky.why(sticky)
     _, expired = _page(pipeline, now=NOW + 5 + 3601, session_id="s5")
     assert expired[0][1].policy == "skewed"
 
