@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -64,12 +64,7 @@ def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
 def insert_decision_rows(db: sa.Connection, decisions: Sequence[Decision]) -> None:
     """Insert decisions as they are (a repeated id raises the driver's ``IntegrityError``,
     which leaves a PostgreSQL transaction unusable: ``insert_decisions`` names the rows)."""
-    insert_rows(db, schema.decisions, decision_rows(decisions))
-
-
-def decision_rows(decisions: Sequence[Decision]) -> list[dict[str, object]]:
-    """The ``decisions`` table's rows for ``decisions``."""
-    return [
+    insert_rows(db, schema.decisions, [
         {
             "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
             "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
@@ -77,21 +72,12 @@ def decision_rows(decisions: Sequence[Decision]) -> list[dict[str, object]]:
             "seed": d.seed, "context": d.context_json(), "created_at": d.created_at,
         }
         for d in decisions
-    ]  # fmt: skip
+    ])  # fmt: skip
 
 
 def insert_rows(db: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, object]]) -> None:
     """Insert ``rows`` (dicts with the same keys, values as the driver takes them) with one
-    multi-row ``INSERT … VALUES (…), (…)`` per chunk (``multi_row_inserts``)."""
-    for sql, parameters in multi_row_inserts(db.dialect, table, rows):
-        db.exec_driver_sql(sql, parameters)
-
-
-def multi_row_inserts(
-    dialect: sa.Dialect, table: sa.Table, rows: Sequence[Mapping[str, object]]
-) -> Iterator[tuple[str, tuple[object, ...]]]:
-    """The driver-level statements (and their parameters) that insert ``rows``: one multi-row
-    ``INSERT … VALUES (…), (…)`` per chunk of at most ``_MAX_BOUND`` values.
+    multi-row ``INSERT … VALUES (…), (…)`` per chunk of at most ``_MAX_BOUND`` values.
 
     Not ``executemany``: the SQLite driver runs that as one statement per row and gives up the
     GIL around each, and under load every hand-back waits for the event loop's thread (up to
@@ -101,12 +87,12 @@ def multi_row_inserts(
         return
     columns = tuple(rows[0])
     per_chunk = max(1, _MAX_BOUND // len(columns))
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    quote = dialect.identifier_preparer.quote
+    mark = "?" if db.dialect.paramstyle == "qmark" else "%s"
+    quote = db.dialect.identifier_preparer.quote
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start : start + per_chunk]
         sql = _multi_row_insert(quote(table.name), tuple(map(quote, columns)), len(chunk), mark)
-        yield sql, tuple(row[c] for row in chunk for c in columns)
+        db.exec_driver_sql(sql, tuple(row[c] for row in chunk for c in columns))
 
 
 @functools.lru_cache(maxsize=512)

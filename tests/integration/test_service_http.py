@@ -132,10 +132,10 @@ def test_an_unknown_onboarding_genre_is_named_in_the_422(client):
 
 @pytest.mark.parametrize("path", ["/v1/home", "/v1/artwork"])
 def test_a_failing_log_means_no_page(client, db, monkeypatch, path):
-    def broken(dialect, table, rows):
+    def broken(db, table, rows):
         raise ArtifactError("disk full")
 
-    monkeypatch.setattr("artwork.event_writes.multi_row_inserts", broken)  # inside the commit
+    monkeypatch.setattr("artwork.event_writes.insert_rows", broken)  # inside the commit
     response = client.get(path, params={"user_id": "v1", "title_id": "t1"})
     assert response.status_code == 500
     assert "decision_id" not in response.text
