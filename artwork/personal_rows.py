@@ -31,12 +31,12 @@ from artwork.errors import InputError
 from artwork.interactions import ViewingHistory
 from artwork.rows import (
     FINISHED_MIN_WATCHED,
-    POPULAR_MIN_WATCHED,
     Row,
     favourite_genres,
     genre_plan,
     genre_row,
     home_rows,
+    titles_by_popularity,
 )
 from artwork.title_ranker import DEFAULT_RECOMMENDER, TitleRanker, content_vectors
 
@@ -93,8 +93,7 @@ def personal_rows(
         rows.append(
             genre_row(genre, kind, take(t for t in ranked if genre in catalog.titles[t].genres))
         )
-    popular = history.popularity(POPULAR_MIN_WATCHED)
-    by_popularity = sorted(open_titles, key=lambda t: (-popular[t], t))
+    by_popularity = titles_by_popularity(catalog, history)  # take() drops the finished
     rows.append(Row("Popular now", "Most watched by everyone", take(by_popularity)))
 
     rows = [r for r in rows if r.title_ids]

@@ -61,7 +61,7 @@ def home_rows(
     if per_row < 1:
         raise InputError(f"expected at least 1, got {per_row}", field="per_row")
 
-    ranked = history.derived("by_popularity", catalog, lambda: _by_popularity(catalog, history))
+    ranked = titles_by_popularity(catalog, history)
     own = history.of(viewer_id)
     finished = {i.title_id for i in own if i.watched >= FINISHED_MIN_WATCHED}
     shown: set[str] = set()
@@ -101,11 +101,16 @@ def home_rows(
     return rows[:n_rows]
 
 
-def _by_popularity(catalog: Catalog, history: ViewingHistory) -> tuple[str, ...]:
-    """The titles with artwork, most viewed first (ties by id)."""
-    viewings = history.popularity(POPULAR_MIN_WATCHED)
-    return tuple(sorted((t for t in catalog.titles if catalog.candidates(t)),
-                        key=lambda t: (-viewings[t], t)))  # fmt: skip
+def titles_by_popularity(catalog: Catalog, history: ViewingHistory) -> tuple[str, ...]:
+    """The titles with artwork, most viewed first (ties by id); sorted once per history and
+    catalog (``ViewingHistory.derived``)."""
+
+    def rank() -> tuple[str, ...]:
+        viewings = history.popularity(POPULAR_MIN_WATCHED)
+        return tuple(sorted((t for t in catalog.titles if catalog.candidates(t)),
+                            key=lambda t: (-viewings[t], t)))  # fmt: skip
+
+    return history.derived("titles_by_popularity", catalog, rank)
 
 
 def chosen_genres(text: str) -> tuple[str, ...]:
