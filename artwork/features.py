@@ -68,6 +68,7 @@ VISTA_TAGS = ("mountain", "city", "planet", "castle")
 RECENCY_HORIZON_DAYS = 365.0
 Z_CLIP = 3.0
 SCHEMA_KEY = "feature_schema"  # the decision-context key that names the features it was made on
+FEW_ROWS = 16  # ``take_rows`` copies up to this many rows one at a time
 STATS_VIEWERS = 2000  # viewers sampled (the first ones) to estimate a match's spread
 
 
@@ -237,37 +238,80 @@ class FeatureBuilder:
 
     def context(self, viewer_id: str, title_id: str, device: str, hour: int) -> np.ndarray:
         """The context row (d_ctx,) of a decision for ``viewer_id`` about ``title_id``."""
-        if isinstance(hour, bool) or not isinstance(hour, int | np.integer) or not 0 <= hour <= 23:
-            raise InputError(f"expected an hour 0..23, found {hour!r}", field="hour")
-        if not isinstance(device, str):
-            raise InputError(f"expected a device name, found {device!r}", field="device")
-        t = self._title_index(title_id)
+        return self.contexts(viewer_id, [title_id], [device], [hour])[0]
+
+    def contexts(
+        self,
+        viewer_id: str,
+        title_ids: Sequence[str],
+        devices: Sequence[str],
+        hours: Sequence[int],
+    ) -> np.ndarray:
+        """The context rows (n, d_ctx) of n decisions for ``viewer_id`` (a page), decision i
+        about ``title_ids[i]`` on ``devices[i]`` at ``hours[i]``."""
+        n = len(title_ids)
+        if not len(devices) == len(hours) == n:
+            raise InputError(f"{len(devices)} devices and {len(hours)} hours for {n} titles",
+                             field="devices")  # fmt: skip
+        for device, hour in zip(devices, hours, strict=True):
+            if (
+                isinstance(hour, bool)
+                or not isinstance(hour, int | np.integer)
+                or not 0 <= hour <= 23
+            ):
+                raise InputError(f"expected an hour 0..23, found {hour!r}", field="hour")
+            if not isinstance(device, str):
+                raise InputError(f"expected a device name, found {device!r}", field="device")
+        titles = np.fromiter((self._title_index(t) for t in title_ids), np.int64, n)
+        hour = np.asarray(hours, dtype=np.int64)
         v = self._viewer.get(viewer_id, self._unknown)
-        match = self._genre_affinity[v] @ self._genre_shares[t] / self._genre_scale
-        return np.array(
-            [device in HANDHELD_DEVICES, device == "tv", hour >= 22 or hour < 4, 7 <= hour < 18,
-             match, self._history_size[v], self._recency[v]],
-            dtype=np.float64,
-        )  # fmt: skip
+        out = np.empty((n, self.d_ctx))
+        out[:, 0] = [device in HANDHELD_DEVICES for device in devices]
+        out[:, 1] = [device == "tv" for device in devices]
+        out[:, 2] = (hour >= 22) | (hour < 4)
+        out[:, 3] = (hour >= 7) & (hour < 18)
+        out[:, 4] = _row_dots(take_rows(self._genre_shares, titles), self._genre_affinity[v])
+        out[:, 4] /= self._genre_scale
+        out[:, 5] = self._history_size[v]
+        out[:, 6] = self._recency[v]
+        return out
 
     def artwork(self, viewer_id: str, title_id: str, artwork_ids: Sequence[str]) -> np.ndarray:
         """The feature rows (K, d_arm) of a title's candidate artworks, for this viewer."""
-        t = self._title_index(title_id)
+        return self.artworks(viewer_id, [title_id], artwork_ids, [len(artwork_ids)])
+
+    def artworks(
+        self,
+        viewer_id: str,
+        title_ids: Sequence[str],
+        artwork_ids: Sequence[str],
+        counts: Sequence[int],
+    ) -> np.ndarray:
+        """The feature rows (N, d_arm) of several titles' candidates for this viewer (a page):
+        ``artwork_ids`` title after title, ``counts[i]`` of them images of ``title_ids[i]``."""
+        titles = np.fromiter((self._title_index(t) for t in title_ids), np.int64, len(title_ids))
         try:
-            rows = np.fromiter((self._artwork[a] for a in artwork_ids), np.int64)
+            rows = np.fromiter((self._artwork[a] for a in artwork_ids), np.int64, len(artwork_ids))
         except KeyError as exc:
             raise NotFoundError(f"unknown artwork {exc.args[0]!r}") from None
         if rows.size == 0:
             raise InputError("no candidates", field="artwork_ids")
-        wrong = np.flatnonzero(self._artwork_title[rows] != t)
+        if len(counts) != titles.size or sum(counts) != rows.size:
+            raise InputError(f"counts {list(counts)} do not split {rows.size} candidates among "
+                             f"{titles.size} titles", field="counts")  # fmt: skip
+        expected = np.repeat(titles, counts)
+        wrong = np.flatnonzero(self._artwork_title[rows] != expected)
         if wrong.size:
+            i = int(wrong[0])
             raise InputError(
-                f"artwork {artwork_ids[int(wrong[0])]!r} is not an image of title {title_id!r}",
+                f"artwork {artwork_ids[i]!r} is not an image of title "
+                f"{self._title_ids[expected[i]]!r}",
                 field="artwork_ids",
             )
         v = self._viewer.get(viewer_id, self._unknown)
-        out = self._static[rows]
-        out[:, 0] = (self._x_scaled[rows] @ self._tag_affinity[v]) / self._taste_scale
+        out = take_rows(self._static, rows)
+        out[:, 0] = _row_dots(take_rows(self._x_scaled, rows), self._tag_affinity[v])
+        out[:, 0] /= self._taste_scale
         return out
 
     def taste(self, viewer_id: str) -> np.ndarray:
@@ -288,7 +332,7 @@ class FeatureBuilder:
     def artwork_tags(self, artwork_ids: Sequence[str]) -> np.ndarray:
         """The tag probabilities (K, len(tags)) the features use for these artworks."""
         try:
-            return self._x[[self._artwork[a] for a in artwork_ids]]
+            return take_rows(self._x, [self._artwork[a] for a in artwork_ids])
         except KeyError as exc:
             raise NotFoundError(f"unknown artwork {exc.args[0]!r}") from None
 
@@ -397,6 +441,22 @@ class FeatureBuilder:
         num = (self._x * expected).sum(axis=1)
         den = np.linalg.norm(self._x, axis=1) * np.linalg.norm(expected, axis=1)
         return num / np.maximum(den, 1e-9)
+
+
+def take_rows(matrix: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+    """``matrix[rows]``, a new array. A few rows are copied one at a time: numpy's fancy indexing
+    of rows gives up the GIL on every call, whatever the size, and in the service, where a
+    commit thread waits for the GIL, each such call hands it over (a per-request cost)."""
+    if 0 < len(rows) <= FEW_ROWS:
+        return np.array([matrix[i] for i in rows])
+    return matrix[rows]
+
+
+def _row_dots(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """rows @ vector, each row summed alike however many rows there are (BLAS's matrix-vector
+    product rounds a row differently in batches of different sizes): a decision's features are
+    the same bits on a page as alone, so a policy seeded by them draws the same."""
+    return (rows * vector).sum(axis=1)
 
 
 def _weighted_rows(rows: np.ndarray, weights: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,6 @@ a learner can refuse decisions made on other features.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,9 +34,9 @@ from artwork.features import (
 )
 from artwork.interactions import ViewingHistory
 from artwork.records import Decision
-from artwork.selection import Selector, SelectorDescription
+from artwork.selection import DecisionRequest, Selector, SelectorDescription
 from models.bandits import Policy
-from models.bandits.base import apply_floor
+from models.bandits.segments import Segments
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +94,26 @@ class PolicySelector(Selector):
     ) -> np.ndarray:
         """The policy's (or, while cold, the tag prior's) probabilities for ``candidates``;
         ``context`` must hold ``device`` and ``hour``."""
-        ids = [c.artwork_id for c in candidates]
+        return self.distributions(user_id, [DecisionRequest(title_id, candidates, context)])[0]
+
+    def distributions(self, user_id: str, requests: Sequence[DecisionRequest]) -> list[np.ndarray]:
+        """``distribution`` for each of the viewer's requests, from one feature build and one
+        policy (or tag prior) call for all their candidates."""
+        ids = [c.artwork_id for r in requests for c in r.candidates]
+        counts = [len(r.candidates) for r in requests]
         if self.cold:
-            return tag_prior(
-                self.features.artwork_tags(ids), self.features.taste(user_id),
+            return tag_priors(
+                self.features.artwork_tags(ids), self.features.taste(user_id), Segments.of(counts),
                 self.temperature, self.floor,
             )  # fmt: skip
-        arms = self.features.artwork(user_id, title_id, ids)
-        row = self.features.context(user_id, title_id, context["device"], context["hour"])
-        return self.policy.distribution(row, arms, ids if self.policy.needs_arm_ids else None)
+        titles = [r.title_id for r in requests]
+        contexts = self.features.contexts(
+            user_id, titles, [r.context["device"] for r in requests],
+            [r.context["hour"] for r in requests],
+        )  # fmt: skip
+        arms = self.features.artworks(user_id, titles, ids, counts)
+        arm_ids = ids if self.policy.needs_arm_ids else None
+        return self.policy.distributions(contexts, arms, counts, arm_ids)
 
     def why(self, decision: Decision) -> str:
         """Which policy chose, with what probability, and the image's tags this viewer likes."""
@@ -137,13 +147,23 @@ class PolicySelector(Selector):
 def tag_prior(tags: np.ndarray, taste: np.ndarray, temperature: float, floor: float) -> np.ndarray:
     """Softmax of the standardised taste match of each candidate's tags (see the module
     docstring), with ``floor``: (K,), summing to 1."""
+    return tag_priors(tags, taste, Segments.of([len(tags)]), temperature, floor)[0]
+
+
+def tag_priors(
+    tags: np.ndarray, taste: np.ndarray, segments: Segments, temperature: float, floor: float
+) -> list[np.ndarray]:
+    """``tag_prior`` for several titles at once: their candidates' tags stacked (N, len(tags))
+    as ``segments`` says; one distribution per title."""
     tags = np.asarray(tags, dtype=np.float64)
+    counts, expand = segments.counts, segments.expand
     score = tags @ taste / np.sqrt(np.maximum(tags.sum(axis=1), 1.0))
-    centred = score - score.sum() / score.size  # mean and std by hand: K is small, calls cost
-    spread = math.sqrt(centred @ centred / score.size)
-    z = centred / spread if spread > 1e-12 else np.zeros_like(score)
-    weights = np.exp((z - z.max()) / temperature)
-    return apply_floor(weights / weights.sum(), floor)
+    centred = score - expand(segments.sum(score) / counts)
+    spread = np.sqrt(segments.sum(centred * centred) / counts)
+    spread[spread <= 1e-12] = np.inf  # all equal: z = 0, the uniform
+    z = centred / expand(spread)
+    weights = np.exp((z - expand(segments.max(z))) / temperature)
+    return segments.split(segments.apply_floor(weights / expand(segments.sum(weights)), floor))
 
 
 def taste_tags(features: FeatureBuilder, user_id: str, artwork_id: str) -> list[str]:
@@ -161,12 +181,15 @@ def taste_tags_many(
         return []
     x = features.artwork_tags(artwork_ids)
     liking = x * features.taste(user_id)
-    score = np.where((x >= 0.5) & (liking > 0), liking, -np.inf)
-    order = np.argsort(-score, axis=1, kind="stable")[:, :WHY_TAGS]
-    kept = np.take_along_axis(score, order, axis=1) > -np.inf
+    # The few kept tags are ranked in Python: numpy's sorts give up the GIL on every call,
+    # which costs a hand-over to the commit thread per request (see models.bandits.segments).
+    rows, columns = np.nonzero((x >= 0.5) & (liking > 0))
+    kept: list[list[tuple[float, int]]] = [[] for _ in artwork_ids]
+    for row, column, value in zip(rows.tolist(), columns.tolist(),
+                                  liking[rows, columns].tolist(), strict=True):  # fmt: skip
+        kept[row].append((-value, column))
     tags = features.tags
-    return [[tags[i] for i, ok in zip(row, ok_row, strict=True) if ok]
-            for row, ok_row in zip(order.tolist(), kept.tolist(), strict=True)]  # fmt: skip
+    return [[tags[column] for _, column in sorted(found)[:WHY_TAGS]] for found in kept]
 
 
 def catalog_features(

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NoReturn
 
 from artwork.errors import InputError, InputErrors
+from artwork.ids import random_bytes
 
 EVENT_TYPES = (
     "impression", "click", "play", "watch_seconds", "complete", "like", "dislike", "hide",
@@ -26,20 +26,23 @@ MAX_SEED = 2**63  # seeds are stored as SQLite INTEGER (signed 64-bit) and fed t
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
 
 
-_ID_BYTES = 16
-_ID_POOL = 256  # ids drawn per read of os.urandom (a home page makes about a hundred)
-_random_pool = threading.local()
+_RANDOM_BYTES = 10  # 80 drawn bits per id, 74 of them used
+_MS_MASK = (1 << 48) - 1
 
 
 def new_decision_id() -> str:
-    """A fresh decision id: 128 bits from ``os.urandom`` as 32 lowercase hex digits (like a
-    uuid4's hex); bits are read for 256 ids at a time, per thread, to spare the system calls."""
-    pool = _random_pool
-    if getattr(pool, "left", 0) == 0:
-        pool.bytes, pool.left = os.urandom(_ID_BYTES * _ID_POOL), _ID_POOL
-    pool.left -= 1
-    start = pool.left * _ID_BYTES
-    return pool.bytes[start : start + _ID_BYTES].hex()
+    """A fresh decision id: a UUID version 7 (RFC 9562) as 32 lowercase hex digits — the Unix
+    time in milliseconds, then 74 random bits (``artwork.ids``).
+
+    Time first keeps the ids of new decisions together at the end of the primary-key index, so
+    each insert touches the same few index pages: with random ids (uuid4) SQLite spent ~4× the
+    CPU per logged home page once the log held 10⁵ decisions, and more as it grew. 74 random
+    bits keep ids unguessable and unique."""
+    bits = int.from_bytes(random_bytes(_RANDOM_BYTES), "big")
+    ms = int(time.time() * 1000) & _MS_MASK
+    # 48 bits of time | version 7 | 12 random bits | variant 0b10 | 62 random bits
+    value = ms << 80 | 0x7 << 76 | (bits >> 68) << 64 | 0b10 << 62 | bits & ((1 << 62) - 1)
+    return f"{value:032x}"
 
 
 @dataclass(frozen=True, kw_only=True)

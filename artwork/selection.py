@@ -60,6 +60,17 @@ class SelectorDescription:
     feature_schema: Mapping[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class DecisionRequest:
+    """One title to decide for: its eligible ``candidates``, the decision's ``context`` and the
+    draw's ``seed`` (None: a fresh random one)."""
+
+    title_id: str
+    candidates: Sequence[ArtworkCandidate]
+    context: Mapping[str, Any]
+    seed: int | None = None
+
+
 class Selector(ABC):
     """A policy over a title's artwork candidates; subclasses give ``distribution``."""
 
@@ -75,6 +86,11 @@ class Selector(ABC):
         context: Mapping[str, Any],
     ) -> np.ndarray:
         """Probabilities for ``candidates`` in order: non-negative, summing to 1."""
+
+    def distributions(self, user_id: str, requests: Sequence[DecisionRequest]) -> list[np.ndarray]:
+        """``distribution`` for each of one viewer's ``requests`` (a page); a selector may score
+        them all at once."""
+        return [self.distribution(user_id, r.title_id, r.candidates, r.context) for r in requests]
 
     def why(self, decision: Decision) -> str:
         """A short sentence for people: why this artwork was shown."""
@@ -107,34 +123,43 @@ class Selector(ABC):
         ``seed`` defaults to ``secrets.randbits(63)``; the same seed and inputs give the same
         choice. ``propensity`` is exactly ``distribution(...)[chosen]``.
         """
-        if not candidates:
-            raise InputError(f"title {title_id!r} has no artwork candidates", field="candidates")
-        for candidate in candidates:
-            if candidate.title_id != title_id:
-                raise InputError(
-                    f"{candidate.artwork_id!r} belongs to title {candidate.title_id!r}, "
-                    f"not {title_id!r}",
-                    field="candidates",
-                )
-        probabilities = _checked(
-            self.distribution(user_id, title_id, candidates, context), len(candidates), self.name
-        )
-        if seed is None:
-            seed = secrets.randbits(SEED_BITS)
-        index = sample_index(probabilities, seed)
-        return Decision(
-            decision_id=new_decision_id(),
-            user_id=user_id,
-            title_id=title_id,
-            candidates=tuple(c.artwork_id for c in candidates),
-            artwork_id=candidates[index].artwork_id,
-            propensity=float(probabilities[index]),
-            policy=self.name,
-            policy_version=self.version,
-            seed=seed,
-            context=self.snapshot(context),
-            created_at=time.time() if now is None else now,
-        )
+        request = DecisionRequest(title_id, candidates, context, seed)
+        return self.decide_many(user_id, [request], now)[0]
+
+    def decide_many(
+        self, user_id: str, requests: Sequence[DecisionRequest], now: float | None = None
+    ) -> list[Decision]:
+        """``decide`` for each of one viewer's ``requests``, their distributions found in one
+        ``distributions`` call."""
+        for request in requests:
+            if not request.candidates:
+                raise InputError(f"title {request.title_id!r} has no artwork candidates",
+                                 field="candidates")  # fmt: skip
+            for candidate in request.candidates:
+                if candidate.title_id != request.title_id:
+                    raise InputError(
+                        f"{candidate.artwork_id!r} belongs to title {candidate.title_id!r}, "
+                        f"not {request.title_id!r}",
+                        field="candidates",
+                    )
+        if not requests:
+            return []
+        created_at = time.time() if now is None else now
+        decisions = []
+        for request, p in zip(requests, self.distributions(user_id, requests), strict=True):
+            candidates = request.candidates
+            probabilities = _checked(p, len(candidates), self.name)
+            seed = secrets.randbits(SEED_BITS) if request.seed is None else request.seed
+            index = sample_index(probabilities, seed)
+            decisions.append(Decision(
+                decision_id=new_decision_id(), user_id=user_id, title_id=request.title_id,
+                candidates=tuple(c.artwork_id for c in candidates),
+                artwork_id=candidates[index].artwork_id,
+                propensity=float(probabilities[index]), policy=self.name,
+                policy_version=self.version, seed=seed,
+                context=self.snapshot(request.context), created_at=created_at,
+            ))  # fmt: skip
+        return decisions
 
 
 class UniformSelector(Selector):
@@ -224,22 +249,31 @@ class SelectionPipeline:
         now = time.time() if now is None else now
         activity = self._activity(user_id, now) if activity is None else activity
         base = self._base_context(user_id, context, session_id, now, activity)
-        engaged = activity.engaged
-        selector = self.selector  # one version for the whole page, even if a new one is swapped in
-        kept_rows, decisions = [], []
+        choosers = {True: self._sticky, False: self.selector}  # one version for the whole page
+        kept_rows: list[list[str]] = [[] for _ in rows]
+        slots: list[tuple[int, bool, DecisionRequest]] = []  # (row, sticky, request) in order
         for r, row in enumerate(rows):
-            kept, row_decisions = [], []
             for title_id in row.title_ids:
-                where = {"row": row.name, "row_index": r, "position": len(kept)}
-                decision = self._decide(selector, user_id, title_id, {**base, **where}, engaged,
-                                        max_maturity, now)  # fmt: skip
-                if decision is not None:
-                    kept.append(title_id)
-                    row_decisions.append(decision)
-            kept_rows.append(Row(row.name, row.reason, tuple(kept)))
-            decisions.append(row_decisions)
+                where = {"row": row.name, "row_index": r, "position": len(kept_rows[r])}
+                found = self._request(title_id, {**base, **where}, activity.engaged,
+                                      max_maturity, now)  # fmt: skip
+                if found is not None:
+                    kept_rows[r].append(title_id)
+                    slots.append((r, *found))
+        made = {
+            sticky: iter(chooser.decide_many(
+                user_id, [request for _, s, request in slots if s is sticky], now
+            ))
+            for sticky, chooser in choosers.items()
+        }  # fmt: skip
+        decisions: list[list[Decision]] = [[] for _ in rows]
+        for r, sticky, _ in slots:
+            decisions[r].append(next(made[sticky]))
         self.activity.decided(user_id, base["session"], now)
-        return kept_rows, decisions
+        kept = [
+            Row(row.name, row.reason, tuple(ids)) for row, ids in zip(rows, kept_rows, strict=True)
+        ]
+        return kept, decisions
 
     def decide_title(
         self,
@@ -257,10 +291,12 @@ class SelectionPipeline:
         now = time.time() if now is None else now
         activity = self._activity(user_id, now) if activity is None else activity
         base = self._base_context(user_id, context, session_id, now, activity)
-        decision = self._decide(self.selector, user_id, title_id, base, activity.engaged,
-                                max_maturity, now)  # fmt: skip
+        found = self._request(title_id, base, activity.engaged, max_maturity, now)
         self.activity.decided(user_id, base["session"], now)
-        return decision
+        if found is None:
+            return None
+        sticky, request = found
+        return (self._sticky if sticky else self.selector).decide_many(user_id, [request], now)[0]
 
     def viewer_activity(self, user_id: str, now: float | None = None) -> ViewerActivity:
         """The viewer's session, engaged images and dismissed titles (one cached read)."""
@@ -290,9 +326,16 @@ class SelectionPipeline:
             sentences[i] = sentence
         return sentences
 
-    def _decide(  # noqa: ANN001
-        self, selector, user_id, title_id, context, engaged, max_maturity, now
-    ) -> Decision | None:
+    def _request(
+        self,
+        title_id: str,
+        context: Mapping[str, Any],
+        engaged: Mapping[str, tuple[str, float]],
+        max_maturity: str | None,
+        now: float,
+    ) -> tuple[bool, DecisionRequest] | None:
+        """What to decide for ``title_id``: (True, its engaged image alone) when it is sticky,
+        (False, its eligible images) otherwise; None when it has no eligible image."""
         eligible = self.catalog.eligible(title_id, now, max_maturity)
         if not eligible:
             return None
@@ -300,8 +343,8 @@ class SelectionPipeline:
         kept = engaged.get(title_id)
         sticky = [c for c in eligible if kept is not None and c.artwork_id == kept[0]]
         if sticky:
-            return self._sticky.decide(user_id, title_id, sticky, context, seed, now)
-        return selector.decide(user_id, title_id, eligible, context, seed, now)
+            return True, DecisionRequest(title_id, sticky, context, seed)
+        return False, DecisionRequest(title_id, eligible, context, seed)
 
     def _activity(self, user_id: str, now: float) -> ViewerActivity:
         cfg = self.config

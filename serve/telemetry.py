@@ -15,13 +15,13 @@ import logging
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from artwork.ids import random_hex
 from serve.metrics import UNMATCHED_ROUTE, ServiceMetrics
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -81,7 +81,7 @@ def _request_id_of(scope: Scope) -> str:
             if _SANE_ID.fullmatch(given):
                 return given
             break
-    return uuid.uuid4().hex
+    return random_hex()
 
 
 class JsonFormatter(logging.Formatter):

@@ -7,8 +7,12 @@ probability distribution over the K candidates. Subclasses give the *base* distr
 
     p ← f · 1 + (1 − K·f) · p_base
 
-so every entry is ≥ f exactly and the sum stays 1. ``choose`` samples from that distribution with
-``models.sampling.sample_index(p, seed)``, and the logged propensity is the sampled entry itself.
+so every entry is ≥ f exactly and the sum stays 1. ``choose`` samples from that distribution
+with ``models.sampling.sample_index(p, seed)``, and the logged propensity is the sampled entry
+itself. ``distributions`` gives many decisions' distributions at once (a page), their
+candidates stacked (``models.bandits.segments``): a policy whose scores vectorise gives
+``_base_distributions`` and so serves one decision as a batch of one; the others give
+``_base_distribution``, looped over a batch.
 
 ``update`` learns from a ``FeedbackBatch``. With ``importance_weighted=True`` each row is
 weighted by w = min(1 / propensity, max_weight): the weighted rows then look as if the candidates
@@ -35,6 +39,7 @@ from models.artifacts import ArtifactFormat
 from models.bandits.errors import PolicyError
 from models.bandits.features import FEATURE_MAP
 from models.bandits.records import Choice, FeedbackBatch
+from models.bandits.segments import Segments
 from models.sampling import sample_index
 
 KIND = "bandit_policy"
@@ -80,6 +85,12 @@ class Policy(ABC):
         for label, dim in (("d_ctx", d_ctx), ("d_arm", d_arm)):
             if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or dim < 1:
                 raise PolicyError(f"{type(self).__name__}: {label} = {dim!r}, must be an int ≥ 1")
+        kind = type(self)
+        if (kind._base_distribution, kind._base_distributions) == (
+            Policy._base_distribution, Policy._base_distributions,
+        ):  # fmt: skip
+            raise TypeError(f"{kind.__name__} gives neither _base_distribution nor "
+                            "_base_distributions")  # fmt: skip
         config = self.Config() if config is None else config
         if type(config) is not self.Config:
             raise PolicyError(
@@ -91,11 +102,28 @@ class Policy(ABC):
 
     # ---- what a subclass provides -------------------------------------------------------------
 
-    @abstractmethod
     def _base_distribution(
         self, context: np.ndarray, candidates: np.ndarray, arm_ids: tuple[str, ...] | None
     ) -> np.ndarray:
-        """The policy's distribution before the floor: (K,), ≥ 0, summing to 1."""
+        """The policy's distribution before the floor: (K,), ≥ 0, summing to 1 (by default
+        ``_base_distributions`` for a batch of one)."""
+        segments = Segments.of([len(candidates)])
+        return self._base_distributions(context[None], candidates, segments, arm_ids)
+
+    def _base_distributions(
+        self,
+        contexts: np.ndarray,
+        candidates: np.ndarray,
+        segments: Segments,
+        arm_ids: tuple[str, ...] | None,
+    ) -> np.ndarray:
+        """The base distributions of n decisions at once: contexts (n, d_ctx), candidates
+        (N, d_arm) stacked as ``segments`` says → (N,) (by default one decision at a time)."""
+        return np.concatenate([
+            self._base_distribution(contexts[i], candidates[rows],
+                                    None if arm_ids is None else arm_ids[rows])
+            for i, rows in enumerate(segments.slices())
+        ])  # fmt: skip
 
     @abstractmethod
     def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
@@ -122,6 +150,33 @@ class Policy(ABC):
         """The probability of choosing each of the K candidates: (K,), ≥ floor, summing to 1."""
         context, candidates, ids = self._check_decision(context, candidates, arm_ids)
         return apply_floor(self._base_distribution(context, candidates, ids), self.config.floor)
+
+    def distributions(
+        self,
+        contexts: np.ndarray,
+        candidates: np.ndarray,
+        counts: Sequence[int],
+        arm_ids: Sequence[str] | None = None,
+    ) -> list[np.ndarray]:
+        """``distribution`` for n decisions at once: ``contexts`` (n, d_ctx), their candidates
+        one decision after another in ``candidates`` (N, d_arm), ``counts[i]`` of them for
+        decision i, and ``arm_ids`` (N,). Equal to n calls of ``distribution`` up to
+        floating-point rounding, and much cheaper for a page of decisions."""
+        contexts = np.asarray(contexts, dtype=np.float64)
+        segments = Segments.of(counts)
+        if contexts.shape != (len(segments), self.d_ctx):
+            raise PolicyError(
+                f"{self.name}: contexts have shape {contexts.shape}, expected "
+                f"({len(segments)}, {self.d_ctx}) for {len(segments)} candidate counts"
+            )
+        candidates, ids = self._check_candidates(contexts, candidates, arm_ids)
+        if len(candidates) != segments.rows:
+            raise PolicyError(
+                f"{self.name}: {len(candidates)} candidate rows, the counts add up to "
+                f"{segments.rows}"
+            )
+        base = self._base_distributions(contexts, candidates, segments, ids)
+        return segments.split(segments.apply_floor(base, self.config.floor))
 
     def choose(
         self,
@@ -235,11 +290,16 @@ class Policy(ABC):
         self, context: np.ndarray, candidates: np.ndarray, arm_ids: Sequence[str] | None
     ) -> tuple[np.ndarray, np.ndarray, tuple[str, ...] | None]:
         context = np.asarray(context, dtype=np.float64)
-        candidates = np.asarray(candidates, dtype=np.float64)
         if context.shape != (self.d_ctx,):
             raise PolicyError(
                 f"{self.name}: context has shape {context.shape}, expected ({self.d_ctx},)"
             )
+        return (context, *self._check_candidates(context, candidates, arm_ids))
+
+    def _check_candidates(
+        self, context: np.ndarray, candidates: np.ndarray, arm_ids: Sequence[str] | None
+    ) -> tuple[np.ndarray, tuple[str, ...] | None]:
+        candidates = np.asarray(candidates, dtype=np.float64)
         if candidates.ndim != 2 or candidates.shape[1] != self.d_arm or not len(candidates):
             raise PolicyError(
                 f"{self.name}: candidates have shape {candidates.shape}, "
@@ -256,7 +316,7 @@ class Policy(ABC):
                 )
         elif self.needs_arm_ids:
             raise PolicyError(f"{self.name}: arm_ids (one artwork id per candidate) are required")
-        return context, candidates, ids
+        return candidates, ids
 
     def _decision_rng(
         self,
@@ -315,9 +375,8 @@ def apply_floor(base: np.ndarray, floor: float) -> np.ndarray:
 
 
 def argmax_distribution(scores: np.ndarray) -> np.ndarray:
-    """All mass on the highest score, split evenly between exact ties."""
-    best = scores == scores.max()
-    return best / np.count_nonzero(best)
+    """All mass on the highest score, split evenly between ties (``Segments.best``)."""
+    return Segments.of([scores.size]).argmax_distribution(scores)
 
 
 def gaussian_argmax(

@@ -34,7 +34,7 @@ from typing import ClassVar
 import numpy as np
 
 from models.bandits.arm_table import ArmTable
-from models.bandits.base import Policy, StateReader, argmax_distribution
+from models.bandits.base import Policy, StateReader
 from models.bandits.features import joint_dim, joint_features, with_bias
 from models.bandits.linear import LinUCBConfig
 from models.bandits.records import FeedbackBatch
@@ -82,18 +82,19 @@ class HybridLinUCB(Policy):
         """The prior precision of the per-artwork terms."""
         return self.config.ridge
 
-    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
-        rows = self.arms.lookup(arm_ids)
-        z = self._shared_features(context, candidates)  # (K, k)
-        x = with_bias(context)  # (d,)
-        cov_arm = self.arms["covariance"][rows]  # (K, d, d)
-        cross = self.arms["cross"][rows]  # (K, d, k)
-        cov_x = cov_arm @ x  # (K, d)
-        theta_arm = np.einsum("kij,kj->ki", cov_arm, self.arms["moment"][rows] - cross @ self.theta)
-        w = z - np.einsum("kij,ki->kj", cross, cov_x)  # (K, k)
-        variance = np.einsum("kj,kj->k", w @ self.covariance, w) + cov_x @ x
-        mean = z @ self.theta + theta_arm @ x
-        return argmax_distribution(mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0)))
+    def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
+        rows = self.arms.lookup(arm_ids)  # N candidate rows, each with its decision's context
+        z = self._shared_features(segments.expand(contexts), candidates)  # (N, k)
+        x = with_bias(contexts)[segments.owner]  # (N, d)
+        cov_arm = self.arms["covariance"][rows]  # (N, d, d)
+        cross = self.arms["cross"][rows]  # (N, d, k)
+        cov_x = np.einsum("nij,nj->ni", cov_arm, x)  # (N, d)
+        theta_arm = np.einsum("nij,nj->ni", cov_arm, self.arms["moment"][rows] - cross @ self.theta)
+        w = z - np.einsum("nij,ni->nj", cross, cov_x)  # (N, k)
+        variance = np.einsum("nj,nj->n", w @ self.covariance, w) + np.einsum("ni,ni->n", cov_x, x)
+        mean = z @ self.theta + np.einsum("ni,ni->n", theta_arm, x)
+        score = mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0))
+        return segments.argmax_distribution(score)
 
     def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
         # A row counting w times is that row scaled by √w: w·zzᵀ = (√w·z)(√w·z)ᵀ, and so on.
@@ -201,17 +202,18 @@ class ArtworkLinUCB(HybridLinUCB):
     def _artwork_ridge(self) -> float:
         return self.config.artwork_ridge
 
-    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
+    def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
         # HybridLinUCB's with x = [1]: A_a⁻¹ = 1 / A_a, B_a a row, so no per-arm matrices
         rows = self.arms.lookup(arm_ids)
-        z = self._shared_features(context, candidates)  # (K, k)
-        inverse = self.arms["covariance"][rows, 0, 0]  # (K,)
-        cross = self.arms["cross"][rows, 0, :]  # (K, k)
+        z = self._shared_features(segments.expand(contexts), candidates)  # (N, k)
+        inverse = self.arms["covariance"][rows, 0, 0]  # (N,)
+        cross = self.arms["cross"][rows, 0, :]  # (N, k)
         intercept = inverse * (self.arms["moment"][rows, 0] - cross @ self.theta)
         w = z - cross * inverse[:, None]
-        variance = np.einsum("kj,kj->k", w @ self.covariance, w) + inverse
+        variance = np.einsum("nj,nj->n", w @ self.covariance, w) + inverse
         mean = z @ self.theta + intercept
-        return argmax_distribution(mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0)))
+        score = mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0))
+        return segments.argmax_distribution(score)
 
     def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
         root = np.sqrt(weights)

@@ -11,13 +11,14 @@ The policies differ only in how they turn (ŷ, A⁻¹) into a distribution:
   θ ~ N(θ̂, v²A⁻¹), estimated from ``draws`` Monte Carlo draws of the K scores.
 - ``squarecb``: inverse-gap weighting (Foster & Rakhlin 2020) over ŷ.
 
-Ties in an argmax split its mass evenly; the floor is mixed in afterwards by ``Policy``.
+Ties in an argmax (scores equal up to rounding: ``Segments.best``) split its mass evenly; the
+floor is mixed in afterwards by ``Policy``. All but ``linear_ts`` (whose Monte Carlo draws are
+seeded per decision) score a whole page of decisions at once (``_base_distributions``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -25,7 +26,6 @@ from models.bandits.base import (
     Policy,
     PolicyConfig,
     StateReader,
-    argmax_distribution,
     gaussian_argmax,
 )
 from models.bandits.features import joint_dim, joint_features
@@ -79,9 +79,11 @@ class EpsilonGreedy(RidgePolicy):
     Config = EpsilonGreedyConfig
     config: EpsilonGreedyConfig
 
-    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
-        greedy = argmax_distribution(self.model.predict(joint_features(context, candidates)))
-        return self.config.epsilon / len(candidates) + (1.0 - self.config.epsilon) * greedy
+    def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
+        x = joint_features(segments.expand(contexts), candidates)
+        greedy = segments.argmax_distribution(self.model.predict(x))
+        epsilon = self.config.epsilon
+        return segments.expand(epsilon / segments.counts) + (1.0 - epsilon) * greedy
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -100,9 +102,10 @@ class LinUCB(RidgePolicy):
     Config = LinUCBConfig
     config: LinUCBConfig
 
-    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
-        x = joint_features(context, candidates)
-        return argmax_distribution(self.model.predict(x) + self.config.alpha * self.model.widths(x))
+    def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
+        x = joint_features(segments.expand(contexts), candidates)
+        scores = self.model.predict(x) + self.config.alpha * self.model.widths(x)
+        return segments.argmax_distribution(scores)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -165,17 +168,17 @@ class SquareCB(RidgePolicy):
     Config = SquareCBConfig
     config: SquareCBConfig
 
-    def gamma(self, k: int) -> float:
-        """The learning rate used for a decision among k candidates."""
+    def gamma(self, k: int | np.ndarray) -> float | np.ndarray:
+        """The learning rate used for a decision among k candidates (an array of k: each's)."""
         if self.config.gamma is not None:
-            return self.config.gamma
-        return self.config.gamma0 * math.sqrt(k * max(self.n_updates, 1))
+            return np.full(np.shape(k), self.config.gamma)[()]
+        return self.config.gamma0 * np.sqrt(np.asarray(k) * max(self.n_updates, 1))[()]
 
-    def _base_distribution(self, context, candidates, arm_ids) -> np.ndarray:
-        predicted = self.model.predict(joint_features(context, candidates))
-        k = len(candidates)
-        gaps = predicted.max() - predicted
-        best = gaps == 0.0
-        p = 1.0 / (k + self.gamma(k) * gaps)
-        p[best] = (1.0 - p[~best].sum()) / np.count_nonzero(best)
-        return p
+    def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
+        predicted = self.model.predict(joint_features(segments.expand(contexts), candidates))
+        k, expand = segments.counts, segments.expand
+        gaps = expand(segments.max(predicted)) - predicted
+        best = segments.best(predicted)
+        p = 1.0 / (expand(k) + expand(self.gamma(k)) * gaps)
+        rest = 1.0 - segments.sum(np.where(best, 0.0, p))  # what the argmax candidates share
+        return np.where(best, expand(rest / segments.sum(best.astype(np.float64))), p)

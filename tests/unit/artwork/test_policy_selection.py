@@ -9,6 +9,7 @@ from artwork.demo.genre_cues import image_tags
 from artwork.errors import InputError
 from artwork.features import SCHEMA_KEY, FeatureBuilder
 from artwork.policy_selection import PolicySelector, tag_prior, taste_tags, taste_tags_many
+from artwork.selection import DecisionRequest
 from models.bandits import FeedbackBatch, make_policy
 
 TAGS = image_tags()
@@ -77,6 +78,45 @@ def test_a_policy_that_has_learnt_decides_itself(features, tiny_catalog):
     np.testing.assert_array_equal(p, expected)
     assert "learnt from 12 views" in selector.why(selector.decide("v1", "t1", candidates,
                                                                   context, seed=2))  # fmt: skip
+
+
+@pytest.mark.parametrize("tags", ["random", "alike"])
+@pytest.mark.parametrize("name", ["linucb", "linucb_artwork", "linear_ts", None])
+def test_a_page_decided_at_once_equals_one_title_at_a_time(
+    features, tiny_catalog, tiny_history, name, tags
+):
+    if tags == "random":  # no two images alike; "alike": a title's images share their tags
+        rng = np.random.default_rng(3)
+        features = FeatureBuilder(tiny_catalog, tiny_history, {
+            a: (rng.random(len(TAGS)) < 0.3) * rng.random(len(TAGS)) for a in tiny_catalog.artwork
+        })  # fmt: skip
+    policy = make_policy(name or "linucb", features.d_ctx, features.d_arm)
+    if name is not None:  # None: a fresh policy, so the tag prior decides
+        rng = np.random.default_rng(1)
+        n, ids = 30, list(tiny_catalog.artwork)
+        policy.update(FeedbackBatch(rng.normal(size=(n, features.d_ctx)),
+                                    rng.normal(size=(n, features.d_arm)), rng.random(n) < 0.5,
+                                    np.full(n, 0.5), tuple(rng.choice(ids, n))))  # fmt: skip
+    selector = PolicySelector(policy, features, cold_start_updates=10)
+    assert selector.cold is (name is None)
+    titles = [t for t in sorted(tiny_catalog.titles) if tiny_catalog.candidates(t)]
+    requests = [
+        DecisionRequest(t, tiny_catalog.candidates(t),
+                        {"device": ("tv", "mobile", "web")[i % 3], "hour": (3 * i) % 24}, seed=i)
+        for i, t in enumerate(titles * 2)
+    ]  # fmt: skip
+    for viewer in ("v1", "v2", "someone-new"):
+        page = selector.decide_many(viewer, requests, now=1000.0)
+        for request, decision, p in zip(requests, page, selector.distributions(viewer, requests),
+                                        strict=True):  # fmt: skip
+            alone = selector.distribution(viewer, request.title_id, request.candidates,
+                                          request.context)  # fmt: skip
+            np.testing.assert_allclose(p, alone, rtol=0, atol=1e-12)
+            one = selector.decide(viewer, request.title_id, request.candidates, request.context,
+                                  seed=request.seed, now=1000.0)  # fmt: skip
+            assert (decision.artwork_id, decision.seed) == (one.artwork_id, one.seed)
+            assert decision.propensity == pytest.approx(one.propensity, abs=1e-12)
+            assert decision.context == one.context and decision.policy == one.policy
 
 
 def test_why_names_the_tags_the_viewer_likes(features):

@@ -125,3 +125,23 @@ def test_decision_ids_are_fresh_hex_in_every_thread():
         t.join()
     assert len(set(found)) == len(found) == 4000
     assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in found)
+
+
+def test_decision_ids_are_uuid7_ordered_by_time():
+    import time
+    import uuid
+
+    from artwork.records import new_decision_id
+
+    before = int(time.time() * 1000)
+    first = new_decision_id()
+    time.sleep(0.003)
+    later = [new_decision_id() for _ in range(200)]
+    after = int(time.time() * 1000)
+    for value in (first, *later):
+        parsed = uuid.UUID(value)
+        assert (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        assert before <= int(value[:12], 16) <= after  # the first 48 bits: Unix milliseconds
+    assert all(first < value for value in later)  # a later millisecond sorts after
+    # the 74 random bits vary: no two ids of the same millisecond share their tail
+    assert len({value[12:] for value in later}) == len(later)

@@ -234,6 +234,48 @@ def test_decision_inputs_are_checked(name: str) -> None:
             policy.distribution(context, candidates)
 
 
+def test_a_batch_of_decisions_gets_each_decisions_distribution(name: str) -> None:
+    rng = np.random.default_rng(11)
+    for policy in (make_policy(name, D_CTX, D_ARM), trained(name, floor=0.02)):
+        made = [decision(rng, k) for k in (1, 4, 2, 7, 3, 1, 5)]
+        contexts = np.stack([m[0] for m in made])
+        candidates = np.concatenate([m[1] for m in made])
+        ids = [i for m in made for i in m[2]]
+        batch = policy.distributions(contexts, candidates, [len(m[2]) for m in made], ids)
+        assert [p.shape for p in batch] == [(len(m[2]),) for m in made]
+        for p, (context, arms, arm_ids) in zip(batch, made, strict=True):
+            np.testing.assert_allclose(p, policy.distribution(context, arms, arm_ids),
+                                       rtol=0, atol=1e-12)  # fmt: skip
+
+
+def test_batch_inputs_are_checked(name: str) -> None:
+    policy = trained(name)
+    rng = np.random.default_rng(13)
+    contexts, arms = rng.normal(size=(2, D_CTX)), rng.normal(size=(5, D_ARM))
+    ids = POOL[:5]
+    bad = [
+        (contexts, arms, [2, 2], ids),  # the counts miss a row
+        (contexts, arms, [5], ids),  # one count for two contexts
+        (contexts, arms, [5, 0], ids),  # a decision without candidates
+        (contexts[:, :-1], arms, [2, 3], ids),
+        (contexts, arms[:, :-1], [2, 3], ids),
+        (contexts, arms, [2, 3], ids[:4]),
+        (contexts, np.full_like(arms, np.inf), [2, 3], ids),
+    ]
+    for args in bad:
+        with pytest.raises(PolicyError):
+            policy.distributions(*args)
+
+
+def test_a_policy_must_give_a_distribution() -> None:
+    class Blank(Policy):
+        def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="neither _base_distribution nor _base_distributions"):
+        Blank(D_CTX, D_ARM)
+
+
 def test_an_importance_weight_counts_like_repeated_rows(name: str) -> None:
     weighted, repeated = make_policy(name, D_CTX, D_ARM), make_policy(name, D_CTX, D_ARM)
     batch = feedback(np.random.default_rng(10), 6, propensity=0.5)
