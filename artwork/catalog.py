@@ -16,6 +16,7 @@ error is not loaded at all.
 from __future__ import annotations
 
 import csv
+import functools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -93,6 +94,8 @@ class Catalog:
         title = self.titles.get(title_id)
         if title is None:
             return ()
+        if max_maturity is None and title_id in self._always_shown:
+            return self.candidates(title_id)
         if max_maturity is not None and not within_maturity(title.maturity, max_maturity):
             return ()
         return tuple(
@@ -100,6 +103,15 @@ class Catalog:
             if a.available(now)
             and (max_maturity is None or a.maturity is None
                  or within_maturity(a.maturity, max_maturity))
+        )  # fmt: skip
+
+    @functools.cached_property
+    def _always_shown(self) -> frozenset[str]:
+        """Titles none of whose images has an availability window (every one is eligible at
+        any time for a viewer without a maturity limit: a home page's usual case)."""
+        return frozenset(
+            title_id for title_id, images in self.by_title.items()
+            if all(a.available_from is None and a.available_until is None for a in images)
         )  # fmt: skip
 
     def image_path(self, artwork_id: str) -> Path:

@@ -7,6 +7,7 @@ so what its checks see is still true when its inserts run.
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -64,19 +65,26 @@ def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
 def insert_decision_rows(db: sa.Connection, decisions: Sequence[Decision]) -> None:
     """Insert decisions as they are (a repeated id raises the driver's ``IntegrityError``,
     which leaves a PostgreSQL transaction unusable: ``insert_decisions`` names the rows)."""
-    insert_rows(db, schema.decisions, [
-        {
-            "decision_id": d.decision_id, "user_id": d.user_id, "title_id": d.title_id,
-            "candidates": json.dumps(list(d.candidates)), "artwork_id": d.artwork_id,
-            "propensity": d.propensity, "policy": d.policy, "policy_version": d.policy_version,
-            "seed": d.seed, "context": d.context_json(), "created_at": d.created_at,
-        }
+    encode = _LIST_JSON.encode
+    insert_rows(db, schema.decisions, _DECISION_COLUMNS, [
+        (d.decision_id, d.user_id, d.title_id, encode(d.candidates), d.artwork_id, d.propensity,
+         d.policy, d.policy_version, d.seed, d.context_json(), d.created_at)
         for d in decisions
     ])  # fmt: skip
 
 
-def insert_rows(db: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, object]]) -> None:
-    """Insert ``rows`` (dicts with the same keys, values as the driver takes them) with one
+_DECISION_COLUMNS = (
+    "decision_id", "user_id", "title_id", "candidates", "artwork_id", "propensity", "policy",
+    "policy_version", "seed", "context", "created_at",
+)  # fmt: skip
+_EVENT_COLUMNS = ("event_id", "decision_id", "type", "value", "time", "received_at", "user_id")
+_LIST_JSON = json.JSONEncoder()  # json.dumps' output ('["a", "b"]'), without an encoder per call
+
+
+def insert_rows(
+    db: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: Sequence[tuple]
+) -> None:
+    """Insert ``rows`` (tuples of values for ``columns``, as the driver takes them) with one
     multi-row ``INSERT … VALUES (…), (…)`` per chunk of at most ``_MAX_BOUND`` values.
 
     Not ``executemany``: the SQLite driver runs that as one statement per row and gives up the
@@ -85,14 +93,14 @@ def insert_rows(db: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, 
     built once per shape; SQLAlchemy's own multi-row ``values()`` recompiles it per call."""
     if not rows:
         return
-    columns = tuple(rows[0])
     per_chunk = max(1, _MAX_BOUND // len(columns))
     mark = "?" if db.dialect.paramstyle == "qmark" else "%s"
     quote = db.dialect.identifier_preparer.quote
+    names = tuple(map(quote, columns))
     for start in range(0, len(rows), per_chunk):
         chunk = rows[start : start + per_chunk]
-        sql = _multi_row_insert(quote(table.name), tuple(map(quote, columns)), len(chunk), mark)
-        db.exec_driver_sql(sql, tuple(row[c] for row in chunk for c in columns))
+        sql = _multi_row_insert(quote(table.name), names, len(chunk), mark)
+        db.exec_driver_sql(sql, tuple(itertools.chain.from_iterable(chunk)))
 
 
 @functools.lru_cache(maxsize=512)
@@ -127,11 +135,9 @@ def insert_events(
             seen.add(e.event_id)
             fresh.append(e)
     if fresh:
-        insert_rows(db, schema.events,
-                    [{"event_id": e.event_id, "decision_id": e.decision_id, "type": e.type,
-                      "value": e.value, "time": e.time, "received_at": received_at,
-                      "user_id": owners[e.decision_id]}
-                     for e in fresh])  # fmt: skip
+        insert_rows(db, schema.events, _EVENT_COLUMNS,
+                    [(e.event_id, e.decision_id, e.type, e.value, e.time, received_at,
+                      owners[e.decision_id]) for e in fresh])  # fmt: skip
     accepted = Counter(e.type for e in fresh)
     viewers = frozenset(owners[e.decision_id] for e in fresh)
     return RecordResult(len(fresh), len(events) - len(fresh), MappingProxyType(+accepted), viewers)

@@ -24,6 +24,8 @@ EVENT_TYPES = (
 MAX_EVENT_ID_LENGTH = 128
 MAX_SEED = 2**63  # seeds are stored as SQLite INTEGER (signed 64-bit) and fed to numpy
 _DECISION_ID = re.compile(r"[0-9a-f]{32}")
+# json.dumps builds an encoder per call when given options; one, made once, for every context
+_CONTEXT_JSON = json.JSONEncoder(allow_nan=False, sort_keys=True, separators=(",", ":"))
 
 
 _RANDOM_BYTES = 10  # 80 drawn bits per id, 74 of them used
@@ -73,8 +75,9 @@ class Decision:
         candidates = tuple(self.candidates)
         if not candidates:
             _fail("candidates", "at least one candidate is required")
-        for candidate in candidates:
-            _require_text("candidates", candidate)
+        if set(map(type, candidates)) != {str} or not all(map(str.strip, candidates)):
+            for candidate in candidates:  # one C-level pass above; this names the culprit
+                _require_text("candidates", candidate)
         if len(set(candidates)) != len(candidates):
             _fail("candidates", f"repeated artwork id in {candidates}")
         object.__setattr__(self, "candidates", candidates)
@@ -90,7 +93,7 @@ class Decision:
             _fail("context", f"expected a mapping, got {type(self.context).__name__}")
         context = dict(self.context)
         try:
-            text = json.dumps(context, allow_nan=False, sort_keys=True, separators=(",", ":"))
+            text = _CONTEXT_JSON.encode(context)
         except (TypeError, ValueError) as exc:
             raise InputError(f"not JSON-serialisable: {exc}", field="context") from exc
         object.__setattr__(self, "context", MappingProxyType(context))

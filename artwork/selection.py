@@ -155,7 +155,7 @@ class Selector(ABC):
                 decision_id=new_decision_id(), user_id=user_id, title_id=request.title_id,
                 candidates=tuple(c.artwork_id for c in candidates),
                 artwork_id=candidates[index].artwork_id,
-                propensity=float(probabilities[index]), policy=self.name,
+                propensity=probabilities[index], policy=self.name,
                 policy_version=self.version, seed=seed,
                 context=self.snapshot(request.context), created_at=created_at,
             ))  # fmt: skip
@@ -379,11 +379,13 @@ def session_seed(session_id: str, title_id: str) -> int:
     return int.from_bytes(digest, "big") >> (64 - SEED_BITS)
 
 
-def _checked(probabilities: np.ndarray, k: int, policy: str) -> np.ndarray:
-    """The policy's distribution as float64, after checking it is one over ``k`` candidates."""
+def _checked(probabilities: np.ndarray, k: int, policy: str) -> list[float]:
+    """The policy's distribution as Python floats (K is small: cheaper than numpy scalars),
+    after checking it is one over ``k`` candidates."""
     p = np.asarray(probabilities, dtype=np.float64)
     assert p.shape == (k,), f"policy {policy}: distribution shape {p.shape}, expected ({k},)"
-    assert p.min() >= 0 and abs(p.sum() - 1.0) <= 1e-9, (
+    values = p.tolist()
+    assert min(values) >= 0 and abs(sum(values) - 1.0) <= 1e-9, (
         f"policy {policy}: not a probability distribution: {p}"
     )
-    return p
+    return values

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,8 +28,10 @@ def seed_uniform(seed: int) -> float:
     return (z >> 11) * 2.0**-53
 
 
-def sample_index(probabilities: np.ndarray, seed: int) -> int:
+def sample_index(probabilities: np.ndarray | Sequence[float], seed: int) -> int:
     """The index drawn from ``probabilities`` (≥ 0, positive sum) with ``seed``."""
-    cumulative = list(itertools.accumulate(probabilities.tolist()))  # K is small: plain floats
+    if isinstance(probabilities, np.ndarray):
+        probabilities = probabilities.tolist()  # K is small: plain floats
+    cumulative = list(itertools.accumulate(probabilities))
     index = bisect.bisect_right(cumulative, seed_uniform(seed) * cumulative[-1])
     return min(index, len(cumulative) - 1)

@@ -64,6 +64,12 @@ class Settings(BaseSettings):
                                     "the tag prior")  # fmt: skip
     sticky_hours: float = Field(7 * 24.0, ge=0, description="keep an image engaged with this long")
     session_minutes: float = Field(30.0, gt=0, description="a session ends after this idle time")
+    rows_cache: int = Field(
+        4096,
+        ge=0,
+        description="home-page rows kept per (viewer, request shape, dismissed "
+        "titles): they change only with the models, which a reload replaces; 0 keeps none",
+    )
     viewer_cache_s: float | None = Field(
         None, ge=0, description="reuse a viewer's session and engagement read for this long in "
         "the process (events stored here refresh it at once, other processes' once it expires); "

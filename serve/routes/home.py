@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 
 from artwork.catalog import MATURITY_RATINGS
 from artwork.errors import NotFoundError
-from artwork.personal_rows import personal_rows
 from artwork.rows import chosen_genres
 from artwork.viewer_activity import ViewerActivity
 from serve.metrics import ServiceMetrics
@@ -67,14 +66,11 @@ async def home(request: Request, q: query_model(HomeQuery)) -> Response:
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
     now = time.time()
     activity = await _viewer_activity(service, q.user_id, now)  # one read: rows and decisions
-    page = personal_rows(
-        service.catalog,
-        service.history,
-        service.ranker,
+    page = service.home_rows(
         q.user_id,
-        n_rows=q.rows or service.settings.rows,
-        per_row=q.per_row or service.settings.per_row,
-        disliked=activity.dismissed,
+        q.rows or service.settings.rows,
+        q.per_row or service.settings.per_row,
+        disliked=frozenset(activity.dismissed),
         hour=q.hour,
         device=q.device,
         genres=chosen_genres(q.genres or ""),

@@ -132,7 +132,7 @@ def test_an_unknown_onboarding_genre_is_named_in_the_422(client):
 
 @pytest.mark.parametrize("path", ["/v1/home", "/v1/artwork"])
 def test_a_failing_log_means_no_page(client, db, monkeypatch, path):
-    def broken(db, table, rows):
+    def broken(db, table, columns, rows):
         raise ArtifactError("disk full")
 
     monkeypatch.setattr("artwork.event_writes.insert_rows", broken)  # inside the commit

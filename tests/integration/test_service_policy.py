@@ -152,3 +152,22 @@ def test_the_recommender_gets_the_policys_artwork_tags_for_cold_titles(world, tm
     n_genres = len({g for t in catalog.titles.values() for g in t.genres})
     assert content.shape == (len(catalog.titles), n_genres + len(service.features.tags))
     assert np.abs(content[:, n_genres:]).sum() > 0  # the demo world's truth tags
+
+
+@pytest.mark.parametrize("size", [4096, 0])
+def test_home_rows_are_kept_per_viewer_and_request_and_equal_fresh_ones(world, tmp_path, size):
+    from artwork.personal_rows import personal_rows
+
+    params = {"user_id": "u0003", "rows": 4, "per_row": 6, "device": "tv", "hour": 21}
+    with _client(world, tmp_path, policy="uniform", rows_cache=size) as client:
+        pages = [client.get("/v1/home", params=params).json() for _ in range(3)]
+        other = client.get("/v1/home", params={**params, "hour": 9}).json()
+        service = client.app.state.service
+        fresh = personal_rows(service.catalog, service.history, service.ranker, "u0003",
+                              4, 6, (), 21, "tv")  # fmt: skip
+        info = service._rows.cache_info()
+    titles = [[[t["title_id"] for t in r["titles"]] for r in page["rows"]] for page in pages]
+    assert titles[0] == titles[1] == titles[2] == [list(r.title_ids) for r in fresh]
+    assert [r["name"] for r in pages[0]["rows"]] == [r.name for r in fresh]
+    assert other["rows"]  # another hour: another entry
+    assert (info.hits, info.misses) == ((2, 2) if size else (0, 4))

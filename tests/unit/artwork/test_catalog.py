@@ -139,6 +139,8 @@ def test_artwork_maturity_and_availability_windows(tmp_path: Path) -> None:
     assert ids(catalog.eligible("t2", march, max_maturity="G")) == []  # t2 is PG
     assert ids(catalog.eligible("t2", march, max_maturity="PG")) == ["a3"]
     assert catalog.eligible("unknown", march) == ()
+    # t2's images have no windows: all of them, at any time, for a viewer without a limit
+    assert catalog.eligible("t2", 0.0) == catalog.eligible("t2", 4e9) == catalog.candidates("t2")
 
 
 def test_written_windows_load_back_the_same(tmp_path: Path) -> None:
