@@ -16,7 +16,9 @@ replayed and new policies evaluated offline.
    and the title, so the choice is stable within a session (a reload shows the same images)
    while the propensity stays the exact probability of that draw. A session is the client's
    ``session_id``, else it continues while the viewer's decisions are less than
-   ``session_gap_s`` apart.
+   ``session_gap_s`` apart. A page's titles are scored in one ``Selector.distributions`` call
+   (one feature build and one policy call for all their candidates), which gives each title
+   what ``distribution`` gives it alone.
 
 The viewer's last session and engaged images come from the event store through a short-lived
 per-process cache (``artwork.viewer_activity``, ``activity_ttl_s``; 0 reads the store on every

@@ -11,6 +11,9 @@ each: ``GET /healthz`` (the framework's ceiling on this machine, the baseline), 
 fresh events on decisions taken from the ``/v1/home`` answers). A 202 means the batch is
 committed, so events/s is the durable ingest rate; the log is counted afterwards to check.
 
+``--serving policy`` (the default) has the bandit policy decide from the first request, as it
+does in production once it has learnt; ``--serving tag_prior`` measures the cold start.
+
 Writes ``bench/results/service.json``; targets, as ratios to ``/healthz`` in the same run:
 ``/v1/artwork`` ≥ 60 % of its throughput with a p99 ≤ 1.5× its p99, ``/v1/home`` ≥ 25 % of its
 throughput, and ≥ 5,000 events/s ingested.
@@ -158,6 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", type=Path, default=CACHE / "world")
     parser.add_argument("--seed", type=int, default=7, help="the demo world's seed")
     parser.add_argument(
+        "--serving", choices=("policy", "tag_prior"), default="policy",
+        help="what decides: the bandit policy, as in production once it has learnt (its cold "
+             "start turned off: the same computation as a learnt one), or the cold tag prior",
+    )  # fmt: skip
+    parser.add_argument(
         "--phases", nargs="+", choices=PHASES, default=list(PHASES),
         help="endpoints to drive, in order (a partial run prints its table, writes no result; "
              "events draw decisions from home's answers)",
@@ -177,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     for stale in CACHE.glob("events.db*"):  # a fresh log, and no learner state from an old one
         stale.unlink()
     shutil.rmtree(CACHE / "learner", ignore_errors=True)
-    process, base = start_server(args.world, db, CACHE / "server.log")
+    serving = {"cold_start_updates": 0} if args.serving == "policy" else {}
+    process, base = start_server(args.world, db, CACHE / "server.log", serving)
     try:
         load = Load(base, args.seconds, args.concurrency, viewers, titles,
                     phases=tuple(args.phases))  # fmt: skip
@@ -220,7 +229,7 @@ def report_results(
     ]
     command = "python -m bench.service " + " ".join(argv if argv is not None else sys.argv[1:])
     metrics = {
-        "seconds": args.seconds, "concurrency": args.concurrency,
+        "seconds": args.seconds, "concurrency": args.concurrency, "serving": args.serving,
         "events_per_batch": EVENTS_PER_BATCH, "home_shape": HOME_SHAPE,
         "server_rss_mib": round(rss, 1), "events_stored": stored,
         "cpu_cores": os.cpu_count(), **results,
