@@ -7,7 +7,7 @@ calls for the whole page. Decision i owns rows ``starts[i] : starts[i] + counts[
 
 A single decision is reduced with plain ``sum``/``max``: ``ufunc.reduceat`` gives up the GIL on
 every call, whatever the size, and in a server where a commit thread waits for the GIL each
-such call hands it over (measured: the single-decision route ~15 % slower with reduceat).
+such call hands it over (measured: ``/v1/artwork`` lost ~8 % of its throughput to them).
 """
 
 from __future__ import annotations
