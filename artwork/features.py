@@ -60,6 +60,7 @@ from artwork.errors import InputError, NotFoundError
 from artwork.interactions import ViewingHistory
 from artwork.tag_store import TagTable
 from artwork.vocabulary import GENRES
+from models.arrays import row_dots, take_rows
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +69,6 @@ VISTA_TAGS = ("mountain", "city", "planet", "castle")
 RECENCY_HORIZON_DAYS = 365.0
 Z_CLIP = 3.0
 SCHEMA_KEY = "feature_schema"  # the decision-context key that names the features it was made on
-FEW_ROWS = 16  # ``take_rows`` copies up to this many rows one at a time
 STATS_VIEWERS = 2000  # viewers sampled (the first ones) to estimate a match's spread
 
 
@@ -263,14 +263,13 @@ class FeatureBuilder:
             if not isinstance(device, str):
                 raise InputError(f"expected a device name, found {device!r}", field="device")
         titles = np.fromiter((self._title_index(t) for t in title_ids), np.int64, n)
-        hour = np.asarray(hours, dtype=np.int64)
         v = self._viewer.get(viewer_id, self._unknown)
         out = np.empty((n, self.d_ctx))
-        out[:, 0] = [device in HANDHELD_DEVICES for device in devices]
-        out[:, 1] = [device == "tv" for device in devices]
-        out[:, 2] = (hour >= 22) | (hour < 4)
-        out[:, 3] = (hour >= 7) & (hour < 18)
-        out[:, 4] = _row_dots(take_rows(self._genre_shares, titles), self._genre_affinity[v])
+        out[:, :4] = [
+            (device in HANDHELD_DEVICES, device == "tv", hour >= 22 or hour < 4, 7 <= hour < 18)
+            for device, hour in zip(devices, hours, strict=True)
+        ]
+        out[:, 4] = row_dots(take_rows(self._genre_shares, titles), self._genre_affinity[v])
         out[:, 4] /= self._genre_scale
         out[:, 5] = self._history_size[v]
         out[:, 6] = self._recency[v]
@@ -310,7 +309,7 @@ class FeatureBuilder:
             )
         v = self._viewer.get(viewer_id, self._unknown)
         out = take_rows(self._static, rows)
-        out[:, 0] = _row_dots(take_rows(self._x_scaled, rows), self._tag_affinity[v])
+        out[:, 0] = row_dots(take_rows(self._x_scaled, rows), self._tag_affinity[v])
         out[:, 0] /= self._taste_scale
         return out
 
@@ -441,22 +440,6 @@ class FeatureBuilder:
         num = (self._x * expected).sum(axis=1)
         den = np.linalg.norm(self._x, axis=1) * np.linalg.norm(expected, axis=1)
         return num / np.maximum(den, 1e-9)
-
-
-def take_rows(matrix: np.ndarray, rows: Sequence[int] | np.ndarray) -> np.ndarray:
-    """``matrix[rows]``, a new array. A few rows are copied one at a time: numpy's fancy indexing
-    of rows gives up the GIL on every call, whatever the size, and in the service, where a
-    commit thread waits for the GIL, each such call hands it over (a per-request cost)."""
-    if 0 < len(rows) <= FEW_ROWS:
-        return np.array([matrix[i] for i in rows])
-    return matrix[rows]
-
-
-def _row_dots(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """rows @ vector, each row summed alike however many rows there are (BLAS's matrix-vector
-    product rounds a row differently in batches of different sizes): a decision's features are
-    the same bits on a page as alone, so a policy seeded by them draws the same."""
-    return (rows * vector).sum(axis=1)
 
 
 def _weighted_rows(rows: np.ndarray, weights: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:

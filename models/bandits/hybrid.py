@@ -33,6 +33,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from models.arrays import row_dots, take_rows
 from models.bandits.arm_table import ArmTable
 from models.bandits.base import Policy, StateReader
 from models.bandits.features import joint_dim, joint_features, with_bias
@@ -198,24 +199,35 @@ class ArtworkLinUCB(HybridLinUCB):
     def __init__(self, d_ctx: int, d_arm: int, config: ArtworkLinUCBConfig | None = None) -> None:
         super().__init__(d_ctx, d_arm, config)
         self.schur = self.gram.copy()  # S = λI + Σ zzᵀ − Σ_a B_aᵀA_a⁻¹B_a
+        self._terms: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _artwork_ridge(self) -> float:
         return self.config.artwork_ridge
 
+    def _per_artwork_terms(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What a decision needs of each stored artwork whatever its context (row 0: the
+        prior): A_a⁻¹, the intercept θ̂_a = A_a⁻¹(b_a − B_aβ̂) and B_aA_a⁻¹; made once per state
+        (forgotten by every change of it), so a decision only gathers its candidates' rows."""
+        if self._terms is None:
+            inverse = self.arms["covariance"][:, 0, 0].copy()
+            cross = self.arms["cross"][:, 0, :]
+            intercept = inverse * (self.arms["moment"][:, 0] - cross @ self.theta)
+            self._terms = (inverse, intercept, cross * inverse[:, None])
+        return self._terms
+
     def _base_distributions(self, contexts, candidates, segments, arm_ids) -> np.ndarray:
         # HybridLinUCB's with x = [1]: A_a⁻¹ = 1 / A_a, B_a a row, so no per-arm matrices
         rows = self.arms.lookup(arm_ids)
+        inverse, intercept, scaled_cross = self._per_artwork_terms()
         z = self._shared_features(segments.expand(contexts), candidates)  # (N, k)
-        inverse = self.arms["covariance"][rows, 0, 0]  # (N,)
-        cross = self.arms["cross"][rows, 0, :]  # (N, k)
-        intercept = inverse * (self.arms["moment"][rows, 0] - cross @ self.theta)
-        w = z - cross * inverse[:, None]
-        variance = np.einsum("nj,nj->n", w @ self.covariance, w) + inverse
-        mean = z @ self.theta + intercept
+        w = z - take_rows(scaled_cross, rows)
+        variance = row_dots(w @ self.covariance, w) + inverse[rows]
+        mean = z @ self.theta + intercept[rows]
         score = mean + self.config.alpha * np.sqrt(np.maximum(variance, 0.0))
         return segments.argmax_distribution(score)
 
     def _learn(self, batch: FeedbackBatch, weights: np.ndarray) -> None:
+        self._terms = None
         root = np.sqrt(weights)
         z = root[:, None] * self._shared_features(batch.contexts, batch.arms)  # (n, k)
         r = root * batch.rewards
@@ -247,6 +259,7 @@ class ArtworkLinUCB(HybridLinUCB):
 
     def _refreshed(self, schur: np.ndarray) -> None:
         self.schur = schur
+        self._terms = None
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {**super()._state_arrays(), "shared_schur": self.schur}
@@ -255,3 +268,4 @@ class ArtworkLinUCB(HybridLinUCB):
         super()._restore(state)
         k = len(self.theta)
         self.schur = state.take("shared_schur", (k, k))
+        self._terms = None

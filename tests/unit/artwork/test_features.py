@@ -242,14 +242,3 @@ def test_a_store_without_a_needed_tag_is_refused(world: WorldPlan, truth) -> Non
     table = _tag_table(world, truth)
     with pytest.raises(InputError, match="nonexistent"):
         tags_from_table(table, tags=("face", "nonexistent"))
-
-
-def test_take_rows_equals_fancy_indexing_for_few_and_many_rows() -> None:
-    from artwork.features import FEW_ROWS, take_rows
-
-    matrix = np.arange(60.0 * 3).reshape(60, 3)
-    for rows in ([4], [7, 2, 7], list(range(FEW_ROWS + 5)), np.array([3, 1])):
-        got = take_rows(matrix, rows)
-        np.testing.assert_array_equal(got, matrix[rows])
-        got[0, 0] = -1.0  # a copy, never a view of the matrix
-    assert matrix.min() == 0.0

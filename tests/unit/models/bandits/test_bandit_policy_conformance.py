@@ -248,6 +248,24 @@ def test_a_batch_of_decisions_gets_each_decisions_distribution(name: str) -> Non
                                        rtol=0, atol=1e-12)  # fmt: skip
 
 
+def test_decisions_between_updates_see_every_update(name: str) -> None:
+    asked, twin = trained(name), trained(name)  # same state; only one is asked in between
+    rng = np.random.default_rng(14)
+    decisions = [decision(rng, 5) for _ in range(40)]
+    first = feedback(rng, 10)
+    for policy in (asked, twin):
+        policy.update(first)
+    before = [asked.distribution(*d) for d in decisions]  # whatever a policy keeps from these
+    batch = feedback(rng, 200)
+    for policy in (asked, twin):
+        policy.update(batch)
+    after = [asked.distribution(*d) for d in decisions]
+    for got, d in zip(after, decisions, strict=True):  # ... is not stale after the update
+        np.testing.assert_array_equal(got, twin.distribution(*d))
+    if name != "uniform":
+        assert any((b != a).any() for b, a in zip(before, after, strict=True))  # it learnt
+
+
 def test_batch_inputs_are_checked(name: str) -> None:
     policy = trained(name)
     rng = np.random.default_rng(13)
