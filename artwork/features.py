@@ -253,6 +253,7 @@ class FeatureBuilder:
         if not len(devices) == len(hours) == n:
             raise InputError(f"{len(devices)} devices and {len(hours)} hours for {n} titles",
                              field="devices")  # fmt: skip
+        flags = []  # the device and hour columns, each checked
         for device, hour in zip(devices, hours, strict=True):
             if (
                 isinstance(hour, bool)
@@ -262,13 +263,12 @@ class FeatureBuilder:
                 raise InputError(f"expected an hour 0..23, found {hour!r}", field="hour")
             if not isinstance(device, str):
                 raise InputError(f"expected a device name, found {device!r}", field="device")
+            flags.append((device in HANDHELD_DEVICES, device == "tv", hour >= 22 or hour < 4,
+                          7 <= hour < 18))  # fmt: skip
         titles = np.fromiter((self._title_index(t) for t in title_ids), np.int64, n)
         v = self._viewer.get(viewer_id, self._unknown)
         out = np.empty((n, self.d_ctx))
-        out[:, :4] = [
-            (device in HANDHELD_DEVICES, device == "tv", hour >= 22 or hour < 4, 7 <= hour < 18)
-            for device, hour in zip(devices, hours, strict=True)
-        ]
+        out[:, :4] = flags
         out[:, 4] = row_dots(take_rows(self._genre_shares, titles), self._genre_affinity[v])
         out[:, 4] /= self._genre_scale
         out[:, 5] = self._history_size[v]

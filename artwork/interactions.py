@@ -40,13 +40,13 @@ class ViewingHistory:
         for i in self.interactions:
             by_viewer.setdefault(i.viewer_id, []).append(i)
         self._by_viewer = {k: tuple(v) for k, v in by_viewer.items()}
-        self._popularity: dict[float, Counter[str]] = {}  # by threshold: every home page asks
         self._derived: dict[tuple[str, int], tuple[object, Any]] = {}
 
     def derived(self, name: str, source: object, compute: Callable[[], T]) -> T:
         """``compute()``, once per ``name`` and ``source`` object (e.g. the catalog it is
-        derived with): the history never changes, so neither does what is derived from it and
-        an unchanging ``source``. Callers must not modify what they get."""
+        derived with; None for what the history alone gives): the history never changes, so
+        neither does what is derived from it and an unchanging ``source``. Callers must not
+        modify what they get."""
         key = (name, id(source))
         hit = self._derived.get(key)
         if hit is not None and hit[0] is source:  # the same object, not one at a reused id
@@ -66,10 +66,9 @@ class ViewingHistory:
     def popularity(self, min_watched: float = 0.0) -> Counter[str]:
         """How many viewings each title has (counting those with ``watched >= min_watched``); a
         fresh copy each call, counted once per threshold (the history never changes)."""
-        counts = self._popularity.get(min_watched)
-        if counts is None:
-            counts = Counter(i.title_id for i in self.interactions if i.watched >= min_watched)
-            self._popularity[min_watched] = counts
+        counts = self.derived(f"popularity/{min_watched!r}", None, lambda: Counter(
+            i.title_id for i in self.interactions if i.watched >= min_watched
+        ))  # fmt: skip
         return Counter(counts)
 
 

@@ -32,7 +32,7 @@ import argparse
 import logging
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from artwork.demo.world import DemoWorld, WorldSpec
 from artwork.personal_rows import DEFAULT_RECOMMENDER, TitleRanker, personal_rows
-from artwork.rows import FINISHED_MIN_WATCHED, POPULAR_MIN_WATCHED, home_rows
+from artwork.rows import FINISHED_MIN_WATCHED, home_rows, titles_by_popularity
 from bench.report import Target, write_result
 from bench.worlds import cached_world
 
@@ -82,11 +82,9 @@ def title_values(world: DemoWorld, viewer_id: str) -> dict[str, float]:
 def pages(world: DemoWorld, rankers: dict[str, TitleRanker | None]) -> dict[str, Page]:
     """Every contender's page builder: ours per ranker, the popularity pages, the ceiling."""
     catalog, history = world.catalog, world.history
-    popular = history.popularity(POPULAR_MIN_WATCHED)
-    by_popularity = sorted((t for t in catalog.titles if catalog.candidates(t)),
-                           key=lambda t: (-popular[t], t))  # fmt: skip
+    by_popularity = titles_by_popularity(catalog, history)
 
-    def open_titles(viewer_id: str, ranked: list[str]) -> list[str]:
+    def open_titles(viewer_id: str, ranked: Sequence[str]) -> list[str]:
         done = {i.title_id for i in history.of(viewer_id) if i.watched >= FINISHED_MIN_WATCHED}
         return [t for t in ranked if t not in done][: N_ROWS * PER_ROW]
 
