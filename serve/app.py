@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from threadpoolctl import threadpool_limits
 
 from artwork import __version__
 from artwork.errors import ArtworkError, InputError, InputErrors, NotFoundError
@@ -69,7 +70,18 @@ def run(settings: Settings) -> None:
     """
     configure_logging(settings.log_format)
     app = create_app(settings, ServiceState.load(settings))
+    limit_math_threads(settings.math_threads)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+def limit_math_threads(threads: int) -> threadpool_limits:
+    """Cap every loaded BLAS and OpenMP library at ``threads`` per call, for the rest of the
+    process. Called once the state is loaded (its fits may use every core) and before serving:
+    under load a page's matrix products otherwise fan out to OpenBLAS's workers, which then
+    spin waiting for the next call (85 % of one of two cores under ``/v1/home`` load, taken
+    from the load's own processes); requests are the parallelism a server needs. Returns the
+    limiter (``restore_original_limits``)."""
+    return threadpool_limits(limits=threads)
 
 
 # --- errors: the one place domain exceptions become status codes ------------------------------

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
     admin_open: bool = Field(
         False, description="without api_token, open the admin endpoints to anyone (local demo)"
     )
+    math_threads: int = Field(
+        1,
+        ge=1,
+        description="threads per BLAS or OpenMP call once serving (start-up fits use every "
+        "core): requests already run side by side, and an idle OpenBLAS worker spins on a core "
+        "between calls; more only helps a machine with cores to spare",
+    )
     log_format: Literal["json", "text"] = Field(
         "json", description="`artwork serve`'s log lines: one JSON object each, or plain text"
     )

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -104,13 +105,69 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, default=str)
 
 
+class BatchedStreamHandler(logging.StreamHandler):
+    """A ``StreamHandler`` that writes its lines in batches: when ``capacity`` are waiting, at
+    once for a WARNING or worse (after the lines before it), and at least every
+    ``interval_s`` (a daemon thread), at ``flush`` and at ``close`` (``logging.shutdown``).
+
+    A server writes one access line per request; a write per line is a system call that gives
+    up the GIL, which under load hands it to another thread and costs the request ~15 µs
+    more. A process killed outright loses at most the last ``interval_s`` of lines."""
+
+    def __init__(self, stream=None, capacity: int = 256, interval_s: float = 0.2) -> None:  # noqa: ANN001
+        super().__init__(stream)
+        self.capacity = capacity
+        self._lines: list[str] = []
+        self._stopped = threading.Event()
+        self._flusher = threading.Thread(
+            target=self._flush_every, args=(interval_s,), name="log-flush", daemon=True
+        )
+        self._flusher.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + self.terminator
+        except Exception:  # noqa: BLE001 (logging's own contract: report, never raise)
+            self.handleError(record)
+            return
+        with self.lock:  # type: ignore[union-attr]  (created by Handler.__init__)
+            self._lines.append(line)
+            if len(self._lines) >= self.capacity or record.levelno >= logging.WARNING:
+                self._write()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write()
+
+    def close(self) -> None:
+        self._stopped.set()
+        self.flush()
+        super().close()
+
+    def _write(self) -> None:
+        """Write and flush what is waiting (the caller holds the lock)."""
+        if self._lines:
+            text, self._lines = "".join(self._lines), []
+            self.stream.write(text)
+        if self.stream and hasattr(self.stream, "flush"):
+            self.stream.flush()
+
+    def _flush_every(self, interval_s: float) -> None:
+        while not self._stopped.wait(interval_s):
+            if self._lines:
+                self.flush()
+
+
 def configure_logging(log_format: str) -> None:
     """Format every log line as one JSON object (``json``) or plain text, on the root logger's
-    handlers (a stderr handler when it has none, with our packages at INFO); uvicorn's own
-    lines go the same way."""
+    handlers (a batched stderr handler when it has none, with our packages at INFO); uvicorn's
+    own lines go the same way."""
+    # Fields no line shows, which every record would otherwise look up (a fifth of an
+    # access line's cost): the thread, the process id and the multiprocessing process name.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     if not root.handlers:
-        root.addHandler(logging.StreamHandler(sys.stderr))
+        root.addHandler(BatchedStreamHandler(sys.stderr))
         for name in ("artwork", "models", "serve"):
             logging.getLogger(name).setLevel(logging.INFO)
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)

@@ -14,7 +14,7 @@ from artwork.errors import NotFoundError
 from artwork.rows import chosen_genres
 from artwork.viewer_activity import ViewerActivity
 from serve.metrics import ServiceMetrics
-from serve.query import openapi_query, query_model
+from serve.query import openapi_query, read_query
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service, ServiceState
 
@@ -59,9 +59,10 @@ class ArtworkQuery(ViewerQuery):
 
 
 @router.get("/home", response_model=HomeResponse, openapi_extra=openapi_query(HomeQuery))
-async def home(request: Request, q: query_model(HomeQuery)) -> Response:
+async def home(request: Request) -> Response:
     """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
     decision is stored before the response is sent."""
+    q = read_query(request, HomeQuery)
     service, metrics = _live(request)
     # A title the viewer disliked or hid leaves their rows; titles like it move down.
     now = time.time()
@@ -89,8 +90,9 @@ async def home(request: Request, q: query_model(HomeQuery)) -> Response:
 
 
 @router.get("/artwork", response_model=ArtworkOut, openapi_extra=openapi_query(ArtworkQuery))
-async def artwork(request: Request, q: query_model(ArtworkQuery)) -> Response:
+async def artwork(request: Request) -> Response:
     """One decision, for clients that build their own rows; stored before the response."""
+    q = read_query(request, ArtworkQuery)
     service, metrics = _live(request)
     if q.title_id not in service.catalog.titles:
         raise NotFoundError(f"unknown title {q.title_id!r}")

@@ -138,3 +138,27 @@ def test_the_openapi_document_lists_the_new_endpoints(client):
     for path in ("/healthz", "/readyz", "/metrics", "/v1/labels", "/v1/labels.csv",
                  "/v1/policies", "/v1/admin/reload"):  # fmt: skip
         assert path in paths
+
+
+def test_run_serves_with_one_math_thread_per_call_once_loaded(settings, monkeypatch):
+    """`artwork serve` loads the state (its fits may use every core), then caps BLAS and
+    OpenMP at ``math_threads`` before uvicorn starts: an idle OpenBLAS worker would spin."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import serve.app as app_module
+
+    seen: dict[str, list[int]] = {}
+
+    def fake_uvicorn_run(app, **kwargs) -> None:
+        seen["threads"] = [lib["num_threads"] for lib in threadpool_info()]
+        seen["port"] = [kwargs["port"]]
+
+    monkeypatch.setattr(app_module.uvicorn, "run", fake_uvicorn_run)
+    monkeypatch.setattr(app_module, "configure_logging", lambda log_format: None)
+    original = threadpool_limits(limits=2)  # as on a 2-core machine, whatever this one has
+    try:
+        app_module.run(settings)
+    finally:
+        original.restore_original_limits()
+    assert seen["port"] == [settings.port]
+    assert seen["threads"] and set(seen["threads"]) == {1}, seen

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
-from serve.query import openapi_query, query_model
+from serve.query import openapi_query, read_query
 from serve.routes.home import ArtworkQuery, HomeQuery
 
 
@@ -24,8 +24,8 @@ def client() -> TestClient:
     app = FastAPI()
 
     @app.get("/ask", openapi_extra=openapi_query(Ask))
-    async def ask(q: query_model(Ask)) -> dict:
-        return q.model_dump()
+    async def ask(request: Request) -> dict:
+        return read_query(request, Ask).model_dump()
 
     return TestClient(app)
 
