@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -83,7 +84,7 @@ async def home(request: Request) -> Response:
     logged = [d for row in decisions for d in row]
     await service.store.record_decisions_async(logged)
     metrics.count_decisions(logged)
-    body = HomeResponse.build(
+    body = HomeResponse.document(
         q.user_id, page, decisions, service.catalog, service.selection.explain, _image_url(request)
     )
     return _fresh_json(body)
@@ -107,7 +108,7 @@ async def artwork(request: Request) -> Response:
     await service.store.record_decisions_async([decision])
     metrics.count_decisions([decision])
     why = service.selection.why(decision)
-    return _fresh_json(ArtworkOut.build(decision, why, _image_url(request)))
+    return _fresh_json(ArtworkOut.document(decision, why, _image_url(request)))
 
 
 @router.get("/viewers", response_model=ViewersResponse)
@@ -133,13 +134,14 @@ async def _viewer_activity(service: ServiceState, user_id: str, now: float) -> V
     return await run_in_threadpool(selection.viewer_activity, user_id, now)
 
 
-def _fresh_json(body: BaseModel) -> Response:
-    """``body`` as JSON, not to be cached: each answer is a fresh set of logged decisions, and
-    a cached copy would show them twice. (Built from a validated model, so FastAPI's second
-    validation against ``response_model`` is skipped.)"""
-    return Response(body.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+def _fresh_json(body: dict[str, Any]) -> Response:
+    """``body`` (data in the route's response model's shape) as compact JSON, not to be
+    cached: each answer is a fresh set of logged decisions, and a cached copy would show them
+    twice. Encoded as is: FastAPI's validation against ``response_model`` is skipped."""
+    return Response(_JSON.encode(body), media_type="application/json", headers=_NO_STORE)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _NO_STORE = {"Cache-Control": "no-store"}
 _ID_SLOT = "ARTWORK-ID-SLOT"
 

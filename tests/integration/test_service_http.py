@@ -7,10 +7,12 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ConfigDict
 
 from artwork.errors import ArtifactError
 from artwork.event_store import EventStore
 from serve.app import create_app
+from serve.schemas import ArtworkOut, HomeResponse
 from serve.settings import Settings
 
 
@@ -66,6 +68,25 @@ def test_home_for_a_known_viewer_logs_every_decision_before_answering(client, db
         assert artwork["image_url"] == f"/v1/artwork/{decision.artwork_id}/image"
         assert "uniformly at random" in artwork["why"]
         assert (decision.context["device"], decision.context["hour"]) == ("tv", 21)
+
+
+def test_pages_and_single_decisions_are_exactly_their_documented_models(client):
+    """The hot routes encode their bodies without pydantic: each must still be its
+    ``response_model``, strictly (no missing, extra or mistyped field), as compact JSON."""
+    title_id = home(client)["rows"][0]["titles"][0]["title_id"]
+    for path, params, model in (
+        ("/v1/home", {"user_id": "v1", "device": "tv", "hour": 21}, HomeResponse),
+        ("/v1/artwork", {"user_id": "v1", "title_id": title_id}, ArtworkOut),
+    ):
+        response = client.get(path, params=params)
+        assert response.status_code == 200 and response.headers["content-type"] == (
+            "application/json"
+        )
+        strict = type("Strict", (model,), {"model_config": ConfigDict(extra="forbid", strict=True)})
+        parsed = strict.model_validate_json(response.content)
+        assert response.content == parsed.model_dump_json().encode()
+    assert client.app.openapi()["paths"]["/v1/home"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"] == {"$ref": "#/components/schemas/HomeResponse"}  # fmt: skip
 
 
 def test_home_for_an_unknown_viewer_is_not_an_error(client):
