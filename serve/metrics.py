@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter as Tally
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -62,16 +61,31 @@ class ServiceMetrics:
         self.reloads = Counter("artwork_reloads", "hot reloads, by outcome", ["outcome"],
                                registry=self.registry)  # fmt: skip
         self.registry.register(_LiveCollector(live))
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._decision_series: dict[str, Counter] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         """Count one answered request and its latency."""
-        key = (method, route, str(status))
-        self.requests.labels(*key).inc()
-        self.latency.labels(*key).observe(seconds)
+        key = (method, route, status)
+        series = self._request_series.get(key)
+        if series is None:  # labels() checks and locks on every call: once per key is enough
+            labels = (method, route, str(status))
+            series = self._request_series[key] = (
+                self.requests.labels(*labels),
+                self.latency.labels(*labels),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
-    def count_decisions(self, decisions: Iterable[Decision]) -> None:
-        for policy, n in Tally(d.policy for d in decisions).items():
-            self.decisions.labels(policy).inc(n)
+    def count_decisions(self, decisions: Sequence[Decision]) -> None:
+        """Count logged decisions by the policy that made them."""
+        policies = {d.policy for d in decisions}
+        for policy in policies:
+            n = len(decisions) if len(policies) == 1 else sum(d.policy == policy for d in decisions)
+            series = self._decision_series.get(policy)
+            if series is None:
+                series = self._decision_series[policy] = self.decisions.labels(policy)
+            series.inc(n)
 
     def count_events(self, result: RecordResult) -> None:
         for event_type, n in result.accepted_types.items():
