@@ -10,6 +10,7 @@ to ``serve.access``. ``configure_logging`` makes every log line one JSON object;
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -133,7 +134,10 @@ class BatchedStreamHandler(logging.StreamHandler):
         with self.lock:  # type: ignore[union-attr]  (created by Handler.__init__)
             self._lines.append(line)
             if len(self._lines) >= self.capacity or record.levelno >= logging.WARNING:
-                self._write()
+                try:
+                    self._write()
+                except Exception:  # noqa: BLE001 (a broken stream must not fail the caller)
+                    self.handleError(record)
 
     def flush(self) -> None:
         with self.lock:  # type: ignore[union-attr]
@@ -145,7 +149,8 @@ class BatchedStreamHandler(logging.StreamHandler):
         super().close()
 
     def _write(self) -> None:
-        """Write and flush what is waiting (the caller holds the lock)."""
+        """Write and flush what is waiting (the caller holds the lock); the lines leave the
+        buffer first, so a failing stream never makes it grow."""
         if self._lines:
             text, self._lines = "".join(self._lines), []
             self.stream.write(text)
@@ -155,7 +160,8 @@ class BatchedStreamHandler(logging.StreamHandler):
     def _flush_every(self, interval_s: float) -> None:
         while not self._stopped.wait(interval_s):
             if self._lines:
-                self.flush()
+                with contextlib.suppress(Exception):  # lines already dropped: the next may pass
+                    self.flush()
 
 
 def configure_logging(log_format: str) -> None:

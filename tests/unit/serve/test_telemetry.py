@@ -76,3 +76,21 @@ def test_the_timer_writes_a_lone_line_within_its_interval():
         assert stream.getvalue() == "alone\n"
     finally:
         handler.close()
+
+
+class BrokenStream(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError("the pipe is gone")
+
+
+def test_a_broken_stream_never_fails_the_caller_and_keeps_nothing(monkeypatch):
+    monkeypatch.setattr(logging, "raiseExceptions", False)  # as in production: no traceback
+    handler = BatchedStreamHandler(BrokenStream(), capacity=2, interval_s=3600)
+    try:
+        for i in range(5):
+            handler.handle(logging.makeLogRecord({"msg": f"line {i}", "levelno": logging.INFO}))
+        handler.handle(logging.makeLogRecord({"msg": "bad", "levelno": logging.ERROR}))
+        assert handler._lines == []
+    finally:
+        monkeypatch.setattr(handler, "stream", io.StringIO())
+        handler.close()
