@@ -11,6 +11,12 @@ each: ``GET /healthz`` (the framework's ceiling on this machine, the baseline), 
 fresh events on decisions taken from the ``/v1/home`` answers). A 202 means the batch is
 committed, so events/s is the durable ingest rate; the log is counted afterwards to check.
 
+Each endpoint's line also says who used the CPU over its timed window, in % of one core:
+the server's event-loop thread (its main thread), the server's other threads together (group
+commit, worker threads, any library's own), and the load generator. A loop near 100 % means
+the server's Python is the limit; a loop well under it while other threads run means it waits
+for the GIL they hold; a library thread spinning between calls shows as "other" near 90 %.
+
 ``--serving policy`` (the default) has the bandit policy decide from the first request, as it
 does in production once it has learnt; ``--serving tag_prior`` measures the cold start.
 
@@ -43,7 +49,7 @@ from artwork.demo.world import WorldSpec, build_world
 from artwork.event_store import EventStore
 from artwork.interactions import load_history
 from bench import report
-from bench.service_process import rss_mib, start_server, stop_server
+from bench.service_process import rss_mib, start_server, stop_server, thread_cpu_seconds
 
 CACHE = Path(".cache/bench/service")
 EVENTS_PER_BATCH = 20
@@ -64,6 +70,7 @@ class Load:
     titles: tuple[str, ...]
     seed: int = 0
     phases: tuple[str, ...] = PHASES
+    server_pid: int | None = None  # to charge each phase's CPU to the server's threads
 
 
 class Phase:
@@ -71,6 +78,7 @@ class Phase:
 
     def __init__(self, name: str) -> None:
         self.name, self.latencies, self.errors, self.items, self.acked = name, [], 0, 0, 0
+        self.cpu: dict[str, float] = {}  # % of one core over the timed window, by whom
 
     def summary(self, elapsed: float) -> dict:
         lat = np.asarray(self.latencies) * 1000 if self.latencies else np.zeros(1)
@@ -80,6 +88,7 @@ class Phase:
             "items_s": round(self.items / elapsed, 1),
             "p50_ms": round(float(np.percentile(lat, 50)), 2),
             "p99_ms": round(float(np.percentile(lat, 99)), 2), "acked_all": self.acked,
+            **self.cpu,
         }  # fmt: skip
 
 
@@ -103,7 +112,24 @@ async def _run_phase(load: Load, phase: Phase, send) -> dict:  # noqa: ANN001
                 phase.errors += not ok
                 phase.items += items if ok else 0
 
-    await asyncio.gather(*(worker(k) for k in range(load.concurrency)))
+    async def charge_cpu() -> None:
+        """Who used the CPU over the timed window: the server's event-loop thread, its other
+        threads together (commit, worker, any library's), and this load generator."""
+        await asyncio.sleep(max(0.0, counting_from - time.perf_counter()))
+        server = thread_cpu_seconds(load.server_pid)
+        own, at = time.process_time(), time.perf_counter()
+        await asyncio.sleep(max(0.0, until - time.perf_counter()))
+        server_now, elapsed = thread_cpu_seconds(load.server_pid), time.perf_counter() - at
+        used = {tid: cpu - server.get(tid, 0.0) for tid, cpu in server_now.items()}
+        main = used.pop(load.server_pid, 0.0)
+        phase.cpu = {
+            "server_loop_cpu_pct": round(100 * main / elapsed, 1),
+            "server_other_cpu_pct": round(100 * sum(used.values()) / elapsed, 1),
+            "loadgen_cpu_pct": round(100 * (time.process_time() - own) / elapsed, 1),
+        }
+
+    measuring = [charge_cpu()] if load.server_pid is not None else []
+    await asyncio.gather(*(worker(k) for k in range(load.concurrency)), *measuring)
     return phase.summary(time.perf_counter() - counting_from)
 
 
@@ -189,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     process, base = start_server(args.world, db, CACHE / "server.log", serving)
     try:
         load = Load(base, args.seconds, args.concurrency, viewers, titles,
-                    phases=tuple(args.phases))  # fmt: skip
+                    phases=tuple(args.phases), server_pid=process.pid)  # fmt: skip
         spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: no shared GIL
         with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as generator:
             results = generator.submit(drive, load).result()
@@ -206,10 +232,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_table(results: dict[str, dict]) -> None:
-    print(f"{'endpoint':<10}{'req/s':>10}{'items/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    """One line per endpoint; CPU as % of one core: the server's loop thread, its other
+    threads, the load generator (a loop near 100 % means the server is the limit)."""
+    print(f"{'endpoint':<10}{'req/s':>10}{'items/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'loop %':>8}{'other %':>9}{'load %':>8}")  # fmt: skip
     for name, r in results.items():
+        cpu = "".join(
+            f"{r.get(k, float('nan')):>{w}.0f}"
+            for k, w in (
+                ("server_loop_cpu_pct", 8),
+                ("server_other_cpu_pct", 9),
+                ("loadgen_cpu_pct", 8),
+            )
+        )
         print(f"{name:<10}{r['req_s']:>10.0f}{r['items_s']:>10.0f}{r['p50_ms']:>9.1f}"
-              f"{r['p99_ms']:>9.1f}{r['errors']:>8}")  # fmt: skip
+              f"{r['p99_ms']:>9.1f}{r['errors']:>8}{cpu}")  # fmt: skip
 
 
 def report_results(

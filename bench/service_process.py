@@ -56,6 +56,21 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each thread of process ``pid``, by thread
+    id (Linux ``/proc``; a thread that ended in between is simply absent)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            stat = (task / "stat").read_text()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
+        used[int(task.name)] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
 def stop_server(process: subprocess.Popen, timeout: float = 30) -> None:
     """Ask the server to shut down (SIGINT, as Ctrl-C); kill it if it has not within
     ``timeout`` seconds."""
