@@ -5,7 +5,9 @@ decision_id) of the last decision it took, whose join window (``RewardPolicy.win
 closed by ``now``: oldest first, at most ``max_decisions``. It joins their events
 (``join_rewards``: a decision with no event inside its window gets ``default_reward``, an event
 after the window is late and left out), rebuilds their features (``artwork.logged_features``)
-and updates the policy with one ``FeedbackBatch``. A decision that cannot be rebuilt (made on
+and updates the policy with one ``FeedbackBatch``. A decision no policy chose (an image shown
+again to a viewer engaged through it: ``chosen_by_policy``) is passed over and counted, not
+learnt from. A decision that cannot be rebuilt (made on
 another feature schema, an unknown artwork) is left out; the report names it and the field.
 An event stored after its decision was learnt from is kept in the store but never learnt from;
 each step counts such events among those stored since the step before.
@@ -49,7 +51,12 @@ from typing import Any
 from artwork.errors import ArtifactError, InputError
 from artwork.event_store import EventStore
 from artwork.features import FeatureBuilder, FeatureSchema
-from artwork.logged_features import ContextDefaults, feedback_batch, logged_rows
+from artwork.logged_features import (
+    ContextDefaults,
+    chosen_by_policy,
+    feedback_batch,
+    logged_rows,
+)
 from artwork.records import FeedbackEvent
 from artwork.rewards import RewardPolicy, join_rewards
 from models.artifacts import write_atomically, write_folder_atomically
@@ -73,6 +80,7 @@ class LearnReport:
     """What one step did."""
 
     trained: int  # decisions learnt from
+    forced: int  # closed decisions no policy chose (sticky): passed over, not learnt from
     default_rewards: int  # ... of which had no event inside their window
     mean_reward: float | None  # over the decisions learnt from
     late_events: int  # events after their decision's window: kept, not learnt from
@@ -97,6 +105,7 @@ class LearnerState:
     rejected: int = 0
     late_events: int = 0
     after_training: int = 0
+    forced: int = 0  # passed over: no policy chose them (``chosen_by_policy``)
 
     @classmethod
     def read(cls, path: Path) -> LearnerState:
@@ -108,7 +117,10 @@ class LearnerState:
         if not isinstance(doc, dict) or doc.get("kind") != KIND or doc.get("version") != VERSION:
             found = (doc.get("kind"), doc.get("version")) if isinstance(doc, dict) else doc
             raise ArtifactError(f"{path}: kind and version {found!r}, expected {(KIND, VERSION)}")
-        fields = {f.name: doc.get(f.name) for f in dataclasses.fields(cls)}
+        fields = {  # a counter added since the file was written starts at its default
+            f.name: doc.get(f.name, None if f.default is dataclasses.MISSING else f.default)
+            for f in dataclasses.fields(cls)
+        }
         for name, value in fields.items():
             kind = {"policy": str, "feature_schema": str, "reward_policy": dict}.get(name, int)
             if name == "watermark":
@@ -215,7 +227,8 @@ class OnlineLearner:
         # The join's own test of a closed window decides at the boundary (float rounding).
         closed = list(itertools.takewhile(lambda r: r.complete, joined))
         by_id = {d.decision_id: d for d in decisions}
-        rows, errors = logged_rows(by_id, closed, self.features, self.defaults)
+        chosen = [r for r in closed if chosen_by_policy(by_id[r.decision_id])]
+        rows, errors = logged_rows(by_id, chosen, self.features, self.defaults)
         for error in errors:
             log.warning("online learner: decision left out: %s", error)
         watermark = state.watermark
@@ -239,6 +252,7 @@ class OnlineLearner:
             rejected=state.rejected + len(errors),
             late_events=state.late_events + late,
             after_training=state.after_training + after,
+            forced=state.forced + len(closed) - len(chosen),
         )
         if rows:
             try:
@@ -257,6 +271,7 @@ class OnlineLearner:
         rewards = [r.reward.reward for r in rows]
         return LearnReport(
             trained=len(rows),
+            forced=len(closed) - len(chosen),
             default_rewards=sum(r.reward.events == 0 for r in rows),
             mean_reward=sum(rewards) / len(rewards) if rewards else None,
             late_events=late,

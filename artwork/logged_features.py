@@ -31,6 +31,7 @@ from artwork.features import (
 )
 from artwork.records import Decision
 from artwork.rewards import JoinedReward
+from artwork.selection import StickySelector
 from models.bandits import FeedbackBatch, FeedbackError
 
 FALLBACK_CONTEXT = ("web", 20)  # a browser in the evening, when nothing is known of a viewer
@@ -109,6 +110,18 @@ def logged_row(
         raise InputError(exc.reason, field=_where(decision.decision_id, exc.field)) from None
     action = decision.candidates.index(decision.artwork_id)
     return LoggedRow(decision, reward, context, candidates, action)
+
+
+def chosen_by_policy(decision: Decision) -> bool:
+    """Whether a policy chose ``decision``'s image, rather than it being shown again because
+    the viewer had engaged through it (``sticky``: one candidate, probability 1).
+
+    Policies learn only from chosen ones. A sticky decision's reward says how a viewer who is
+    already engaged responds to the image they engaged through; no feature tells that apart
+    from a fresh choice, so learning from it would credit the image and favour whichever
+    images won early. Off-policy estimates keep every decision: a deployed policy would be
+    overridden in the same way, and its value is the value of what viewers would see."""
+    return decision.policy != StickySelector.name
 
 
 def logged_rows(

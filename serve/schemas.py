@@ -152,6 +152,7 @@ class PolicyOut(BaseModel):
 class LastStepOut(BaseModel):
     at: float = Field(description="when it ended, Unix seconds")
     trained: int
+    forced: int = Field(description="decisions no policy chose (sticky): passed over")
     default_rewards: int
     mean_reward: float | None
     late_events: int
@@ -167,6 +168,7 @@ class LearnerOut(BaseModel):
     watermark: tuple[float, str] | None = Field(description="last decision learnt: (time, id)")
     event_position: int
     trained: int
+    forced: int = Field(description="decisions no policy chose (sticky): passed over")
     rejected: int
     late_events: int
     after_training: int
@@ -201,7 +203,8 @@ def _learner(state: ServiceState) -> LearnerOut | None:
     last = None
     if report is not None and loop.last_step_at is not None:
         last = LastStepOut(
-            at=loop.last_step_at, trained=report.trained, default_rewards=report.default_rewards,
+            at=loop.last_step_at, trained=report.trained, forced=report.forced,
+            default_rewards=report.default_rewards,
             mean_reward=report.mean_reward, late_events=report.late_events,
             after_training=report.after_training, rejected=len(report.rejected),
             backlog=report.backlog,
@@ -209,7 +212,7 @@ def _learner(state: ServiceState) -> LearnerOut | None:
     return LearnerOut(
         checkpoint=loop.learner.policy_folder.name, watermark=learner.watermark,
         event_position=learner.event_position, trained=learner.trained,
-        rejected=learner.rejected, late_events=learner.late_events,
+        forced=learner.forced, rejected=learner.rejected, late_events=learner.late_events,
         after_training=learner.after_training, every_s=state.settings.learn_every_s,
         last_step=last,
     )  # fmt: skip

@@ -7,12 +7,13 @@
 
 The decisions whose reward window (``--window``: 90s, 15m, 24h, 2d) has closed by ``--now`` are
 taken in time order and split: the policy learns from the earlier 1 − f of them
-(``--test-fraction`` f), batch by batch, each row counting w = min(1 / propensity, max_weight)
-times (``Policy.update(importance_weighted=True)``) so that the candidates the logging policy
-favoured do not crowd out the others; then the later part estimates its value off-policy (IPS,
-SNIPS, DM, DR, SNDR with bootstrap intervals, via ``training.evaluate``) against the logging
-policy's observed reward on the same decisions. A time split asks what a deployment asks: how a
-policy trained on the past does on what followed.
+(``--test-fraction`` f), except those no policy chose (an image shown again to a viewer
+engaged through it: ``chosen_by_policy``), batch by batch, each row counting
+w = min(1 / propensity, max_weight) times (``Policy.update(importance_weighted=True)``) so
+that the candidates the logging policy favoured do not crowd out the others; then the later
+part estimates its value off-policy (IPS, SNIPS, DM, DR, SNDR with bootstrap intervals, via
+``training.evaluate``) against the logging policy's observed reward on the same decisions. A
+time split asks what a deployment asks: how a policy trained on the past does on what followed.
 
 Prints the estimates and the artworks with the most clicks that did not become quality plays,
 with their bait index (1 − quality plays / clicks). Writes the policy to ``--out`` as one atomic
@@ -53,7 +54,7 @@ from tqdm import tqdm
 
 from artwork.errors import ArtworkError
 from artwork.event_store import store_location
-from artwork.logged_features import LoggedRow, feedback_batch, world_features
+from artwork.logged_features import LoggedRow, chosen_by_policy, feedback_batch, world_features
 from artwork.rewards import DAY_S, ArtworkBait, RewardPolicy, bait_index
 from models.artifacts import write_folder_atomically
 from models.bandits import Policy, make_policy, policy_class
@@ -140,7 +141,8 @@ def train(config: TrainConfig, processes: Processes = SINGLE) -> TrainResult:
     progress = tqdm(closed.complete, desc="features", unit="decision", disable=quiet)
     rows = rebuilt_rows(closed, progress, features, defaults)
     n_test = math.ceil(len(rows) * config.test_fraction)
-    train_rows, test_rows = rows[: len(rows) - n_test], rows[len(rows) - n_test :]
+    split, test_rows = rows[: len(rows) - n_test], rows[len(rows) - n_test :]
+    train_rows = [r for r in split if chosen_by_policy(r.decision)]  # the estimate keeps all
     if not train_rows or not test_rows:
         raise TrainingError(
             f"--from-log {config.db}: {len(rows)} decisions with a closed window are too few "
@@ -165,7 +167,10 @@ def train(config: TrainConfig, processes: Processes = SINGLE) -> TrainResult:
     )
     bait = tuple(bait_index(closed.complete))
     card_fields = {
-        "training": _training_data(config, reward_policy, now, train_rows, test_rows, closed),
+        "training": {
+            **_training_data(config, reward_policy, now, train_rows, test_rows, closed),
+            "forced_decisions": len(split) - len(train_rows),  # sticky: passed over
+        },
         "feature_schema": features.schema.to_dict(),
         "metrics": {
             "off_policy": report_metrics(report),

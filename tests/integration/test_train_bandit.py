@@ -3,7 +3,9 @@ earlier decisions, off-policy estimates on the later ones, a saved policy, named
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import shutil
 import sqlite3
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 from artwork.event_store import EventStore
 from artwork.features import SCHEMA, FeatureSchema
 from artwork.logged_features import SCHEMA_KEY, logged_rows, world_features
+from artwork.records import new_decision_id
 from artwork.rewards import RewardPolicy, join_rewards
 from models.bandits import joint_features, load_policy
 from models.bandits.base import read_card
@@ -94,6 +97,28 @@ def test_importance_weights_match_a_hand_computation(
     np.testing.assert_allclose(weighted.model.moment, (x.T * w) @ y, atol=1e-12)
     np.testing.assert_allclose(plain.model.precision, np.eye(x.shape[1]) + x.T @ x)
     assert not np.allclose(plain.model.theta, weighted.model.theta)
+
+
+def test_decisions_no_policy_chose_are_not_learnt_from(
+    uniform_log: UniformLog, tmp_path: Path
+) -> None:
+    """Images shown again to engaged viewers (``sticky``) stay in the estimate, not in training."""
+    db = tmp_path / "events.db"
+    shutil.copy(uniform_log.db, db)
+    with EventStore(db) as store:
+        early = store.decisions()[:6]
+        store.record_decisions([
+            dataclasses.replace(d, decision_id=new_decision_id(), candidates=(d.artwork_id,),
+                                propensity=1.0, policy="sticky", created_at=d.created_at + 0.5)
+            for d in early
+        ])  # fmt: skip
+    result = train(config(uniform_log, tmp_path / "policy", db=db))
+    training = result.card_fields["training"]
+    total = N_DECISIONS + len(early)
+    split = total - math.ceil(total * 0.2)
+    assert training["forced_decisions"] == len(early)
+    assert training["train_decisions"] == split - len(early) == result.policy.n_updates
+    assert training["logging_policies"] == {"uniform/1": split - len(early)}
 
 
 def test_the_window_is_a_duration() -> None:

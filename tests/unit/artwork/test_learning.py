@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +111,51 @@ def test_it_learns_each_closed_decision_with_its_reward(logged, features, tmp_pa
     precision, moment = expected_ridge(decisions, features, np.ones(N))
     np.testing.assert_allclose(online.policy.model.precision, precision, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(online.policy.model.moment, moment, rtol=1e-12, atol=1e-12)
+
+
+def test_decisions_no_policy_chose_are_passed_over_and_counted(
+    logged, features, tmp_path, make_decision
+):
+    """An image shown again to an engaged viewer (``sticky``) is no policy's choice: learning
+    is as if it were not in the log, and it is counted; the watermark passes it."""
+    store, decisions = logged
+    sticky = [
+        make_decision(
+            user_id=d.user_id, title_id=d.title_id, candidates=(d.artwork_id,),
+            artwork_id=d.artwork_id, propensity=1.0, policy="sticky",
+            context=dict(d.context), created_at=d.created_at + 1.0,
+        )
+        for d in decisions[::5]
+    ]  # fmt: skip
+    with EventStore(tmp_path / "mixed.db") as mixed:
+        mixed.record_decisions([*decisions, *sticky])
+        mixed.record_events(store.events())
+        mixed.record_events([event(d, f"s{i}", "complete", 30.0) for i, d in enumerate(sticky)])
+        both = learner(mixed, features, tmp_path / "mixed")
+        report = both.step(closed_until(N - 1))
+    plain = learner(store, features, tmp_path / "plain")
+    plain.step(closed_until(N - 1))
+    assert (report.trained, report.forced, report.rejected) == (N, len(sticky), ())
+    assert (both.state.trained, both.state.forced) == (N, len(sticky))
+    assert report.watermark == (decisions[-1].created_at, decisions[-1].decision_id)
+    np.testing.assert_allclose(both.policy.model.precision, plain.policy.model.precision)
+    np.testing.assert_allclose(both.policy.model.moment, plain.policy.model.moment)
+
+
+def test_a_state_file_from_before_a_counter_reads_it_as_zero(logged, features, tmp_path):
+    store, _ = logged
+    learner(store, features, tmp_path / "state").step(closed_until(N - 1))
+    path = tmp_path / "state" / STATE_FILE
+    doc = json.loads(path.read_text())
+    del doc["forced"]  # as written before the counter existed
+    trained = doc["trained"]
+    path.write_text(json.dumps(doc))
+    state = artwork.learning.LearnerState.read(path)
+    assert (state.forced, state.trained) == (0, trained)
+    del doc["policy"]  # a field every file has had is still required
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ArtifactError, match="policy is None, malformed"):
+        artwork.learning.LearnerState.read(path)
 
 
 def test_importance_weights_count_each_row_min_of_inverse_propensity_and_cap(
