@@ -11,7 +11,12 @@ dislikes (``penalise_dislikes``).
 (its strength tuned on each viewer's latest 10%, ``learn_context``). ``TitleRanker.load`` reads
 what ``python -m training.train_recommender`` saved (the recommender, the user and item ids on
 its card, the re-ranker beside it when there is one); an artifact that cannot be read, or that
-was trained on another catalog, raises ``ArtifactError`` naming the folder and what is wrong.
+was trained on another catalog (no title in common), raises ``ArtifactError`` naming the folder
+and what is wrong.
+
+A catalog moves on between trainings: titles arrive and leave. A title the recommender never saw
+(``new_titles``) is scored from its content like a title no one watched; a title that left the
+catalog (``gone``) is never scored, recommended, or called similar.
 """
 
 from __future__ import annotations
@@ -49,12 +54,16 @@ class TitleRanker:
     the context re-ranker (None: scores do not depend on the hour or device)."""
 
     model: Recommender
-    title_ids: tuple[str, ...]
+    title_ids: tuple[str, ...]  # the recommender's items, in its order
     viewer_index: Mapping[str, int]
     clusters: ViewerClusters | None = None
-    content: np.ndarray | None = None  # (n_titles, d): genres one-hot, then mean artwork tags
-    cold: np.ndarray | None = None  # (n_titles,) bool: titles no one has watched
+    # (n_titles + n_new, d): genres one-hot, then mean artwork tags; ``title_ids`` then
+    # ``new_titles``; and which of those no one has watched
+    content: np.ndarray | None = None
+    cold: np.ndarray | None = None
     context: ContextReranker | None = None
+    new_titles: tuple[str, ...] = ()  # catalog titles the recommender has not seen
+    gone: frozenset[str] = frozenset()  # its titles no longer in the catalog
 
     @classmethod
     def fit(
@@ -108,14 +117,17 @@ class TitleRanker:
             raise ArtifactError(f"recommender artifact {folder}: {exc}") from exc
         title_ids = _card_ids(card, "item_ids", model.fitted_history.n_items, folder)
         viewer_ids = _card_ids(card, "user_ids", model.fitted_history.n_users, folder)
-        unknown = sorted(set(title_ids) - set(catalog.titles))
-        unranked = sorted(set(catalog.titles) - set(title_ids))
-        if unknown or unranked:
+        gone = sorted(set(title_ids) - set(catalog.titles))
+        new = sorted(set(catalog.titles) - set(title_ids))
+        if len(gone) == len(title_ids):
             raise ArtifactError(
-                f"recommender artifact {folder}: trained on another catalog ({len(unknown)} of "
-                f"its titles are not in the catalog, e.g. {unknown[:3]}; {len(unranked)} catalog "
-                f"titles are unknown to it, e.g. {unranked[:3]})"
+                f"recommender artifact {folder}: trained on another catalog (none of its "
+                f"{len(title_ids)} titles is in the catalog, e.g. {gone[:3]})"
             )
+        if gone or new:
+            log.info("recommender artifact %s: %d catalog titles are new to it (scored from "
+                     "their content, e.g. %s), %d of its titles left the catalog (never shown, "
+                     "e.g. %s)", folder, len(new), new[:3], len(gone), gone[:3])  # fmt: skip
         if context is not None and context.n_items != len(title_ids):
             raise ArtifactError(
                 f"recommender artifact {folder}: its context re-ranker has {context.n_items} "
@@ -145,15 +157,25 @@ class TitleRanker:
         artwork_tags: Mapping[str, np.ndarray] | None,
         context: ContextReranker | None,
     ) -> TitleRanker:
-        """A ranker around a fitted ``model`` whose items are ``title_ids``: its viewer clusters
-        and the titles' content vectors (in the model's item order) are derived here."""
+        """A ranker around a fitted ``model`` whose items are ``title_ids``: its viewer
+        clusters, the catalog titles it lacks, its titles the catalog lacks, and the content
+        vectors of both kinds of title (the model's items first) are derived here."""
         n_viewers = len(viewer_index)
         k = min(MAX_CLUSTERS, n_viewers // VIEWERS_PER_CLUSTER)
         clusters = cluster_viewers(model, k) if k >= 2 else None
-        cold = np.bincount(model.fitted_history.items, minlength=len(title_ids)) == 0
+        known = set(title_ids)
+        new_titles = tuple(t for t in catalog.titles if t not in known)
+        gone = frozenset(t for t in title_ids if t not in catalog.titles)
+        watched = np.bincount(model.fitted_history.items, minlength=len(title_ids)) > 0
+        cold = np.concatenate([~watched, np.ones(len(new_titles), dtype=bool)])
         position = {t: n for n, t in enumerate(catalog.titles)}
-        content = content_vectors(catalog, artwork_tags or {})[[position[t] for t in title_ids]]
-        return cls(model, title_ids, viewer_index, clusters, content, cold, context)
+        vectors = content_vectors(catalog, artwork_tags or {})
+        content = np.zeros((len(title_ids) + len(new_titles), vectors.shape[1]))
+        for row, title_id in enumerate((*title_ids, *new_titles)):
+            if title_id in position:  # a title gone from the catalog has no content: zeros
+                content[row] = vectors[position[title_id]]
+        return cls(model, title_ids, viewer_index, clusters, content, cold, context,
+                   new_titles, gone)  # fmt: skip
 
     def scores(
         self,
@@ -168,22 +190,33 @@ class TitleRanker:
         user = self.viewer_index.get(viewer_id)
         if user is None:
             return None
+        n = len(self.title_ids)
         scores = self.model.score([user])[0]
+        fresh = np.full(len(self.new_titles), -np.inf)  # without content, new titles come last
         if self.content is not None and self.cold is not None:
             seen = self.model.fitted_history.of(user)
-            scores = score_cold_items(scores, seen, self.content, self.cold)
+            every = score_cold_items(np.concatenate([scores, fresh]), seen, self.content, self.cold)
+            scores, fresh = every[:n], every[n:]
         if self.context is not None and (hour is not None or device is not None):
-            scores = self.context.rerank_one(scores, hour, device)
+            scores = self.context.rerank_one(scores, hour, device)  # it knows the model's titles
+        disliked = set(disliked)
         index = {t: i for i, t in enumerate(self.title_ids)}
         bad = [index[t] for t in disliked if t in index]
         if bad:
             scores = penalise_dislikes(scores, bad, self.model.item_similarity(bad))
-        return dict(zip(self.title_ids, scores.tolist(), strict=True))
+        ranked = {t: s for t, s in zip(self.title_ids, scores.tolist(), strict=True)
+                  if t not in self.gone}  # fmt: skip
+        for title_id, score in zip(self.new_titles, fresh.tolist(), strict=True):
+            ranked[title_id] = -np.inf if title_id in disliked else score
+        return ranked
 
     def similar(self, title_id: str, k: int) -> list[str]:
-        """Up to ``k`` titles most like ``title_id``, most similar first."""
-        items, _ = self.model.similar_items(self.title_ids.index(title_id), k)
-        return [self.title_ids[i] for i in items]
+        """Up to ``k`` titles most like ``title_id``, most similar first (none for a title the
+        recommender has not seen)."""
+        if title_id not in self.title_ids:
+            return []
+        items, _ = self.model.similar_items(self.title_ids.index(title_id), k + len(self.gone))
+        return self._in_catalog(items)[:k]
 
     def cluster_favourites(self, viewer_id: str, k: int) -> list[str]:
         """Up to ``k`` titles the viewer's cluster watches most that the viewer has not seen
@@ -191,8 +224,12 @@ class TitleRanker:
         user = self.viewer_index.get(viewer_id)
         if self.clusters is None or user is None:
             return []
-        items = self.clusters.favourites(user, k, seen=self.model.fitted_history.of(user))
-        return [self.title_ids[i] for i in items]
+        seen = self.model.fitted_history.of(user)
+        return self._in_catalog(self.clusters.favourites(user, k + len(self.gone), seen=seen))[:k]
+
+    def _in_catalog(self, items: Iterable[int]) -> list[str]:
+        """The titles of the model's ``items``, those gone from the catalog left out."""
+        return [t for t in (self.title_ids[i] for i in items) if t not in self.gone]
 
 
 def content_vectors(catalog: Catalog, artwork_tags: Mapping[str, np.ndarray]) -> np.ndarray:

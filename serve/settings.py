@@ -53,7 +53,8 @@ class Settings(BaseSettings):
         None,
         description="a recommender folder saved by `python -m training.train_recommender` (with "
         "--refit-all for serving), loaded at start-up and on reload instead of fitting "
-        "`recommender`; a corrupt one is refused and the previous state serves on",
+        "`recommender` (titles new to it are scored from their content); a corrupt one, or "
+        "one of another catalog, is refused and the previous state serves on",
     )
     tags: Path | None = Field(
         None,
