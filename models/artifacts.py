@@ -17,15 +17,27 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() gives a new file in this process
+
+
 def write_atomically(path: Path, write: Callable[[Path], Any]) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``.
 
-    Readers see the old file or the new one, never half of one.
+    Readers see the old file or the new one, never half of one. The file gets the mode
+    ``open`` would give it (``FILE_MODE``), whatever ``write`` made: safetensors writes its
+    files 0600, which hid a model from a service running as another user.
     """
     # A fresh name rather than mkstemp, whose 0600 mode would hide the file from other readers.
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(tmp)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
