@@ -204,8 +204,9 @@ class TitleRanker:
         bad = [index[t] for t in disliked if t in index]
         if bad:
             scores = penalise_dislikes(scores, bad, self.model.item_similarity(bad))
-        ranked = {t: s for t, s in zip(self.title_ids, scores.tolist(), strict=True)
-                  if t not in self.gone}  # fmt: skip
+        ranked = dict(zip(self.title_ids, scores.tolist(), strict=True))
+        for title_id in self.gone:
+            del ranked[title_id]
         for title_id, score in zip(self.new_titles, fresh.tolist(), strict=True):
             ranked[title_id] = -np.inf if title_id in disliked else score
         return ranked
