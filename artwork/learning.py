@@ -7,8 +7,8 @@ closed by ``now``: oldest first, at most ``max_decisions``. It joins their event
 after the window is late and left out), rebuilds their features (``artwork.logged_features``)
 and updates the policy with one ``FeedbackBatch``. A decision no policy chose (an image shown
 again to a viewer engaged through it: ``chosen_by_policy``) is passed over and counted, not
-learnt from. A decision that cannot be rebuilt (made on
-another feature schema, an unknown artwork) is left out; the report names it and the field.
+learnt from. A decision that cannot be rebuilt (made on another feature schema, an unknown
+artwork) is left out; the report names it and the field.
 An event stored after its decision was learnt from is kept in the store but never learnt from;
 each step counts such events among those stored since the step before.
 
