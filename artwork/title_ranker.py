@@ -211,6 +211,15 @@ class TitleRanker:
             ranked[title_id] = -np.inf if title_id in disliked else score
         return ranked
 
+    def canonical_context(
+        self, hour: int | None, device: str | None
+    ) -> tuple[int | None, str | None]:
+        """(hour, device) as far as ``scores`` sees them (``ContextReranker.canonical``; both
+        None without a re-ranker): equal forms give equal scores."""
+        if self.context is None:
+            return None, None
+        return self.context.canonical(hour, device)
+
     def similar(self, title_id: str, k: int) -> list[str]:
         """Up to ``k`` titles most like ``title_id``, most similar first (none for a title the
         recommender has not seen)."""

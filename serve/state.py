@@ -73,7 +73,13 @@ class ServiceState:
         genres: tuple[str, ...],
     ) -> tuple[Row, ...]:
         """``personal_rows`` for this state's catalog, history and ranker, from an LRU cache of
-        ``settings.rows_cache`` pages."""
+        ``settings.rows_cache`` pages, keyed by the hour and device as far as the ranker sees
+        them (its context re-ranker's hour bucket, a device it knows): a viewer's page at 21:00
+        and at 22:00 is the same page."""
+        if self.ranker is None:  # popularity and genre rows: no context at all
+            hour, device = None, None
+        else:
+            hour, device = self.ranker.canonical_context(hour, device)
         return self._rows(viewer_id, n_rows, per_row, disliked, hour, device, genres)
 
     @classmethod

@@ -172,6 +172,19 @@ class ContextReranker:
         return dataclasses.replace(self, config=dataclasses.replace(self.config,
                                                                     strength=strength))  # fmt: skip
 
+    def canonical(self, hour: int | None, device: str | None) -> tuple[int | None, str | None]:
+        """The context as far as re-ranking sees it: the first hour of ``hour``'s bucket and
+        the device when it is one the re-ranker knows (None for what adds nothing; both None at
+        strength 0). Contexts with the same canonical form are re-ranked alike, so a cache may
+        key on it."""
+        bucket = self.config.bucket_hours
+        if self.config.strength == 0:  # tuned off: no context moves a score
+            return None, None
+        return (
+            None if hour is None else int(hour) // bucket * bucket,
+            device if device in self.devices else None,
+        )
+
     def lift(self, hour: int | None, device: str | None) -> np.ndarray:
         """Every item's lift in context (hour, device): (n_items,); unknown parts add 0."""
         device_index = self.devices.index(device) if device in self.devices else -1

@@ -162,12 +162,18 @@ def test_home_rows_are_kept_per_viewer_and_request_and_equal_fresh_ones(world, t
     with _client(world, tmp_path, policy="uniform", rows_cache=size) as client:
         pages = [client.get("/v1/home", params=params).json() for _ in range(3)]
         other = client.get("/v1/home", params={**params, "hour": 9}).json()
+        pages.append(client.get("/v1/home", params={**params, "hour": 22}).json())  # 21's bucket
         service = client.app.state.service
         fresh = personal_rows(service.catalog, service.history, service.ranker, "u0003",
                               4, 6, (), 21, "tv")  # fmt: skip
         info = service._rows.cache_info()
     titles = [[[t["title_id"] for t in r["titles"]] for r in page["rows"]] for page in pages]
-    assert titles[0] == titles[1] == titles[2] == [list(r.title_ids) for r in fresh]
+    assert titles[0] == titles[1] == titles[2] == titles[3] == [list(r.title_ids) for r in fresh]
     assert [r["name"] for r in pages[0]["rows"]] == [r.name for r in fresh]
-    assert other["rows"]  # another hour: another entry
-    assert (info.hits, info.misses) == ((2, 2) if size else (0, 4))
+    assert other["rows"]
+    # one entry per (hour, device) as the ranker sees them: its re-ranker's buckets, if any
+    forms = {service.ranker.canonical_context(hour, "tv") for hour in (21, 9, 22)}
+    assert (info.hits, info.misses) == ((5 - len(forms), len(forms)) if size else (0, 5))
+    later = personal_rows(service.catalog, service.history, service.ranker, "u0003", 4, 6, (),
+                          22, "tv")  # fmt: skip
+    assert later == fresh  # what the cache relies on: 21:00 and 22:00 rank alike

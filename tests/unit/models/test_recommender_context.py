@@ -166,3 +166,21 @@ def test_inputs_must_fit_the_history() -> None:
         ContextReranker.fit(few, inputs())
     with pytest.raises(RecommenderError, match="item_genres must be"):
         ContextInputs(("Comedy",), np.zeros((3, 2)))
+
+
+def test_contexts_of_one_canonical_form_are_re_ranked_alike() -> None:
+    devices = {f"u{n}": ("tv", "mobile")[n % 2] for n in range(30)}
+    history = viewings(30, True)
+    reranker = ContextReranker.fit(history, inputs(30, devices), ContextConfig(strength=0.5))
+    scores = np.random.default_rng(0).normal(size=len(ITEMS))
+    forms: dict = {}
+    for hour in (None, *range(24)):
+        for device in (None, "tv", "mobile", "fridge"):
+            form = reranker.canonical(hour, device)
+            moved = reranker.rerank_one(scores, hour, device)
+            np.testing.assert_array_equal(moved, reranker.rerank_one(scores, *form))
+            np.testing.assert_array_equal(moved, forms.setdefault(form, moved))
+    assert reranker.canonical(22, "fridge") == (21, None)  # 3-hour buckets; unknown device
+    assert len(forms) == (24 // 3 + 1) * 3  # buckets and no hour × tv, mobile and none
+    off = ContextReranker.fit(history, inputs(30, devices), ContextConfig(strength=0.0))
+    assert {off.canonical(h, d) for h in (None, 3, 22) for d in (None, "tv")} == {(None, None)}
