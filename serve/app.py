@@ -3,6 +3,7 @@ mapping."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -71,7 +72,17 @@ def run(settings: Settings) -> None:
     configure_logging(settings.log_format)
     app = create_app(settings, ServiceState.load(settings))
     limit_math_threads(settings.math_threads)
+    gc.set_threshold(GC_YOUNG_OBJECTS, *gc.get_threshold()[1:])
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+
+
+# The cyclic collector's first threshold while serving (Python's default: 700). A home page
+# holds a few thousand objects alive at once, so at 700 a young collection ran mid-page about
+# every 1.3 pages and promoted live objects, which then grew the old generation into a full
+# collection (~15 ms, a pause for every request in flight) every ~150 pages; garbage here is
+# acyclic and dies with its request. At 10,000 (in process, /v1/home): one young collection in
+# 2,000 pages instead of ~1,700 collections of all three generations, the loop 10 % cheaper.
+GC_YOUNG_OBJECTS = 10_000
 
 
 def limit_math_threads(threads: int) -> threadpool_limits:

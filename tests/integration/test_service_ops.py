@@ -140,9 +140,12 @@ def test_the_openapi_document_lists_the_new_endpoints(client):
         assert path in paths
 
 
-def test_run_serves_with_one_math_thread_per_call_once_loaded(settings, monkeypatch):
+def test_run_serves_with_one_math_thread_per_call_and_rare_young_collections(settings, monkeypatch):
     """`artwork serve` loads the state (its fits may use every core), then caps BLAS and
-    OpenMP at ``math_threads`` before uvicorn starts: an idle OpenBLAS worker would spin."""
+    OpenMP at ``math_threads`` before uvicorn starts (an idle OpenBLAS worker would spin), and
+    raises the cyclic collector's young threshold (a page's live objects would be promoted)."""
+    import gc
+
     from threadpoolctl import threadpool_info, threadpool_limits
 
     import serve.app as app_module
@@ -152,13 +155,17 @@ def test_run_serves_with_one_math_thread_per_call_once_loaded(settings, monkeypa
     def fake_uvicorn_run(app, **kwargs) -> None:
         seen["threads"] = [lib["num_threads"] for lib in threadpool_info()]
         seen["port"] = [kwargs["port"]]
+        seen["gc"] = list(gc.get_threshold())
 
     monkeypatch.setattr(app_module.uvicorn, "run", fake_uvicorn_run)
     monkeypatch.setattr(app_module, "configure_logging", lambda log_format: None)
     original = threadpool_limits(limits=2)  # as on a 2-core machine, whatever this one has
+    thresholds = gc.get_threshold()
     try:
         app_module.run(settings)
     finally:
         original.restore_original_limits()
+        gc.set_threshold(*thresholds)
     assert seen["port"] == [settings.port]
     assert seen["threads"] and set(seen["threads"]) == {1}, seen
+    assert seen["gc"] == [app_module.GC_YOUNG_OBJECTS, *thresholds[1:]]
