@@ -228,6 +228,7 @@ class OnlineLearner:
         closed = list(itertools.takewhile(lambda r: r.complete, joined))
         by_id = {d.decision_id: d for d in decisions}
         chosen = [r for r in closed if chosen_by_policy(by_id[r.decision_id])]
+        forced = len(closed) - len(chosen)
         rows, errors = logged_rows(by_id, chosen, self.features, self.defaults)
         for error in errors:
             log.warning("online learner: decision left out: %s", error)
@@ -252,7 +253,7 @@ class OnlineLearner:
             rejected=state.rejected + len(errors),
             late_events=state.late_events + late,
             after_training=state.after_training + after,
-            forced=state.forced + len(closed) - len(chosen),
+            forced=state.forced + forced,
         )
         if rows:
             try:
@@ -271,7 +272,7 @@ class OnlineLearner:
         rewards = [r.reward.reward for r in rows]
         return LearnReport(
             trained=len(rows),
-            forced=len(closed) - len(chosen),
+            forced=forced,
             default_rewards=sum(r.reward.events == 0 for r in rows),
             mean_reward=sum(rewards) / len(rewards) if rewards else None,
             late_events=late,

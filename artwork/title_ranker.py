@@ -21,6 +21,7 @@ catalog (``gone``) is never scored, recommended, or called similar.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -200,7 +201,7 @@ class TitleRanker:
         if self.context is not None and (hour is not None or device is not None):
             scores = self.context.rerank_one(scores, hour, device)  # it knows the model's titles
         disliked = set(disliked)
-        index = {t: i for i, t in enumerate(self.title_ids)}
+        index = self._position
         bad = [index[t] for t in disliked if t in index]
         if bad:
             scores = penalise_dislikes(scores, bad, self.model.item_similarity(bad))
@@ -223,9 +224,10 @@ class TitleRanker:
     def similar(self, title_id: str, k: int) -> list[str]:
         """Up to ``k`` titles most like ``title_id``, most similar first (none for a title the
         recommender has not seen)."""
-        if title_id not in self.title_ids:
+        item = self._position.get(title_id)
+        if item is None:
             return []
-        items, _ = self.model.similar_items(self.title_ids.index(title_id), k + len(self.gone))
+        items, _ = self.model.similar_items(item, k + len(self.gone))
         return self._in_catalog(items)[:k]
 
     def cluster_favourites(self, viewer_id: str, k: int) -> list[str]:
@@ -236,6 +238,11 @@ class TitleRanker:
             return []
         seen = self.model.fitted_history.of(user)
         return self._in_catalog(self.clusters.favourites(user, k + len(self.gone), seen=seen))[:k]
+
+    @functools.cached_property
+    def _position(self) -> dict[str, int]:
+        """Each of the recommender's titles' item index (made once, not per page)."""
+        return {t: i for i, t in enumerate(self.title_ids)}
 
     def _in_catalog(self, items: Iterable[int]) -> list[str]:
         """The titles of the model's ``items``, those gone from the catalog left out."""
