@@ -11,6 +11,7 @@ norm uses the whole batch's statistics (``sync_batch_norm``), and sums are all-r
 
 from __future__ import annotations
 
+import inspect
 from typing import TypeVar
 
 import torch
@@ -20,6 +21,11 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.parallel import DistributedDataParallel
 
 T = TypeVar("T")
+# torch 2.13 gave the functional collectives gradients and all_gather_single its name; before
+# it (a GPU image's torch 2.11, say) the gather with gradients is all_gather_tensor_autograd.
+_FUNCTIONAL_AUTOGRAD = hasattr(collective, "all_gather_single")
+_gather_with_gradient = (collective.all_gather_single if _FUNCTIONAL_AUTOGRAD
+                         else collective.all_gather_tensor_autograd)  # fmt: skip
 
 
 def in_group() -> bool:
@@ -45,10 +51,11 @@ def wrap(module: torch.nn.Module) -> torch.nn.Module:
         return module
     device = next(module.parameters()).device
     # Buffers need no broadcast before each forward: every process computes the same ones
-    # (sync_batch_norm).
+    # (sync_batch_norm). torch before 2.14 names the switch broadcast_buffers.
+    takes = inspect.signature(DistributedDataParallel.__init__).parameters
+    switch = "forward_sync_buffers" if "forward_sync_buffers" in takes else "broadcast_buffers"
     return DistributedDataParallel(
-        module, device_ids=[device.index] if device.type == "cuda" else None,
-        forward_sync_buffers=False,
+        module, device_ids=[device.index] if device.type == "cuda" else None, **{switch: False}
     )  # fmt: skip
 
 
@@ -69,7 +76,7 @@ def gather_rows(tensor: torch.Tensor) -> torch.Tensor:
     open_clip's ``gather_with_grad``). The processes' tensors must have the same shape."""
     if not in_group():
         return tensor
-    return collective.all_gather_single(tensor.contiguous(), 0, dist.group.WORLD)
+    return _gather_with_gradient(tensor.contiguous(), 0, dist.group.WORLD)
 
 
 def broadcast_object(value: T) -> T:
@@ -132,8 +139,12 @@ class WholeBatchNorm(_BatchNorm):
 
 def _sum_with_gradient(tensor: torch.Tensor) -> torch.Tensor:
     # torch's functional collectives (which replace torch.distributed.nn.functional) carry
-    # gradients: the backward of a sum is the sum of every process's gradient.
-    return collective.all_reduce(tensor, "sum", dist.group.WORLD)
+    # gradients from torch 2.13: the backward of a sum is the sum of every process's gradient.
+    if _FUNCTIONAL_AUTOGRAD:
+        return collective.all_reduce(tensor, "sum", dist.group.WORLD)
+    from torch.distributed.nn.functional import all_reduce  # torch < 2.13
+
+    return all_reduce(tensor, group=dist.group.WORLD)
 
 
 def _replace_batch_norm(module: torch.nn.Module, kind: type[_BatchNorm]) -> torch.nn.Module:

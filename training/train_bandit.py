@@ -3,7 +3,7 @@
     python -m training.train_bandit --from-log events.db --world DIR [--tags tags.parquet]
         --policy NAME --out FOLDER [--reward quality_play|click|watch_minutes] [--window 24h]
         [--now UNIX] [--test-fraction 0.2] [--max-weight 100] [--batch-size 1000]
-        [--bootstrap 1000] [--seed 0] [--device auto]
+        [--bootstrap 1000] [--seed 0] [--device auto] [--precision fp32]
 
 The decisions whose reward window (``--window``: 90s, 15m, 24h, 2d) has closed by ``--now`` are
 taken in time order and split: the policy learns from the earlier 1 − f of them
@@ -105,6 +105,7 @@ class TrainConfig:
     bootstrap: int = 1000
     seed: int = 0
     device: str = "auto"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         for name, ok, rule in (
@@ -185,7 +186,7 @@ def train(config: TrainConfig, processes: Processes = SINGLE) -> TrainResult:
 def _fresh_policy(config: TrainConfig, d_ctx: int, d_arm: int) -> Policy:
     """A new ``config.policy``, given the run's seed and device where its config takes them."""
     fields = policy_class(config.policy).Config.__dataclass_fields__
-    settings = {"seed": config.seed, "device": config.device}
+    settings = {"seed": config.seed, "device": config.device, "precision": config.precision}
     settings = {name: value for name, value in settings.items() if name in fields}
     return make_policy(config.policy, d_ctx, d_arm, **settings)
 
@@ -275,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
             bootstrap=args.bootstrap,
             seed=args.seed,
             device=args.device,
+            precision=args.precision,
         )
         with process_group(processes, _group_device(processes, config.device)):
             result = train(config, processes)
@@ -318,6 +320,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per policy update")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where a torch-based policy retrains")  # fmt: skip
+    parser.add_argument("--precision", default="fp32", choices=("auto", "fp32", "bf16", "fp16"),
+                        help="a torch-based policy's retraining arithmetic (autocast; auto: "
+                             "bf16 or fp16 on a GPU, fp32 on a CPU)")  # fmt: skip
     add_log_arguments(parser)
     return parser
 

@@ -8,7 +8,10 @@ after each), and, like ``linear_ts``, return the Monte Carlo probability that ea
 the largest score under s ~ N(Φθ̂, v²·ΦA⁻¹Φᵀ), drawn from a generator seeded by state and inputs.
 
 The network is kept as numpy arrays, so a decision needs no torch; torch is imported only to
-retrain, on ``device`` ("auto" picks CUDA when available). Importance weights weight the head's
+retrain, on ``device`` ("auto" picks CUDA when available), in fp32 or under autocast at
+``precision`` (bf16, or fp16 with a gradient scaler; "auto" is bf16 on a GPU that has it, else
+fp16, and fp32 on a CPU, where a network this small gains nothing). The head is always fitted in
+float64 on the trained weights. Importance weights weight the head's
 rows and the training loss; a weight counts exactly like repeated rows in the head, but only in
 expectation in the network's minibatch training.
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:  # torch is imported only to retrain
     import torch
 
 DEVICES = ("auto", "cpu", "cuda")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LAYERS = ("w1", "b1", "w2", "b2", "w_out", "b_out")
 
 
@@ -56,16 +60,20 @@ class NeuralLinearConfig(PolicyConfig):
     retrain_every: int = 250  # feedback rows between retrains
     buffer_size: int = 4096  # the most recent rows kept to retrain on
     device: str = "auto"  # where retraining runs: "auto" (CUDA if available), "cpu" or "cuda"
+    precision: str = "fp32"  # retraining's arithmetic: "fp32", "bf16", "fp16" or "auto"
 
     def __post_init__(self) -> None:
         self.require("device", self.device in DEVICES, f"must be one of {DEVICES}")
-        device = self.device
-        # The base check takes numbers only; device, the one name here, was checked above.
-        object.__setattr__(self, "device", None)
+        self.require("precision", self.precision in PRECISIONS, f"must be one of {PRECISIONS}")
+        names = {"device": self.device, "precision": self.precision}
+        # The base check takes numbers only; the names here were checked above.
+        for name in names:
+            object.__setattr__(self, name, None)
         try:
             super().__post_init__()
         finally:
-            object.__setattr__(self, "device", device)
+            for name, value in names.items():
+                object.__setattr__(self, name, value)
         for name in ("ridge", "lr"):
             self.require(name, getattr(self, name) > 0, "must be > 0")
         self.require("scale", self.scale >= 0, "must be ≥ 0")
@@ -126,6 +134,21 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if device != "cpu" and torch.cuda.is_available() else "cpu"
+
+
+def resolve_precision(precision: str, device: str) -> torch.dtype | None:
+    """The autocast dtype for retraining on ``device``, or None for plain fp32. "auto": bf16 on
+    a GPU that has it, else fp16; fp32 on a CPU. fp16 on a CPU is refused."""
+    import torch
+
+    if precision == "auto":
+        if device != "cuda":
+            return None
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if precision == "fp16" and device != "cuda":
+        raise PolicyError("NeuralLinearConfig.precision = 'fp16': needs a CUDA device "
+                          "(use bf16 or fp32 on the CPU)")  # fmt: skip
+    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 
 @register_policy("neural_linear")
@@ -252,6 +275,7 @@ def train_network(
     from models.data_parallel import rank_and_size, share, wrap
 
     device = resolve_device(config.device)
+    amp = resolve_precision(config.precision, device)
     generator = torch.Generator().manual_seed(
         int(np.random.SeedSequence([config.seed, retrain]).generate_state(1)[0])
     )
@@ -262,15 +286,20 @@ def train_network(
         torch.tensor(a, dtype=torch.float32, device=device) for a in (joint, rewards, weights)
     )
     optimizer = torch.optim.Adam(network.parameters(), lr=config.lr)
+    # fp16's narrow range needs the loss scaled (bf16 has fp32's range); a no-op otherwise.
+    scaler = torch.amp.GradScaler(device, enabled=amp == torch.float16)
     for _ in range(config.epochs):
         for rows in torch.randperm(len(x), generator=generator).split(config.batch_size):
             rows = rows.to(device)
             mine = rows[share(len(rows))]
-            predicted = model(x[mine])
-            loss = (w[mine] * (predicted - y[mine]) ** 2).sum() / w[rows].sum() * processes
+            with torch.autocast(device, dtype=amp or torch.float32, enabled=amp is not None):
+                predicted = model(x[mine])
+            # The error and its sum in fp32 whatever the network ran in.
+            loss = (w[mine] * (predicted.float() - y[mine]) ** 2).sum() / w[rows].sum() * processes
             optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
     return {name: p.detach().cpu().double().numpy() for name, p in network.named_parameters()}
 
 

@@ -281,3 +281,16 @@ def test_random_weights_are_never_cached(tmp_path, tiny_clip_config):
     assert "@random" in encoder.model_id
     tagging.cached_tag_model(encoder, tmp_path)
     assert not (tmp_path / "tag-models").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize(("precision", "atol"), [("fp32", 1e-3), ("bf16", 0.03), ("fp16", 0.01)])
+def test_the_gpu_tags_what_the_cpu_tags(tmp_path, tiny_clip_spec, precision, atol) -> None:
+    catalog = make_catalog(tmp_path / "catalog", 9, broken=1)
+    cpu, gpu = tmp_path / "cpu.parquet", tmp_path / "gpu.parquet"
+    run(catalog, cpu, tiny_clip_spec, batch_size=4, chunk_size=4)
+    on_gpu = dataclasses.replace(tiny_clip_spec, device="cuda", precision=precision)
+    summary = run(catalog, gpu, on_gpu, batch_size=4, workers=2, chunk_size=4)
+    assert (summary.tagged, summary.failed) == (8, 1)
+    assert_same_rows(rows(cpu), rows(gpu), atol=atol)
+    assert error_report(cpu) == error_report(gpu)

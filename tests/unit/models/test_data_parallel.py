@@ -8,8 +8,10 @@ from collections.abc import Iterator
 import pytest
 import torch
 import torch.distributed as dist
+import torch.distributed._functional_collectives as collective
 from torch.nn.parallel import DistributedDataParallel
 
+from models import data_parallel
 from models.data_parallel import (
     WholeBatchNorm,
     broadcast_object,
@@ -27,10 +29,23 @@ def _model() -> torch.nn.Module:
     return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4), torch.nn.ReLU())
 
 
-@pytest.fixture
-def group_of_one() -> Iterator[None]:
+OLDER = pytest.param(
+    "torch<2.13",  # the older name is deprecated from 2.14, where it is the same gather
+    marks=[pytest.mark.filterwarnings("ignore:.*all_gather_tensor_autograd:FutureWarning"),
+           pytest.mark.filterwarnings("ignore:.*nn.functional.all_reduce:FutureWarning")],
+)  # fmt: skip
+
+
+@pytest.fixture(params=["torch>=2.13", OLDER])
+def group_of_one(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A gloo group of this one process; with the collectives torch 2.13 and later have, or
+    those the helpers fall back to before it (an older name, torch.distributed.nn's sum)."""
     if not (dist.is_available() and dist.is_gloo_available()):
         pytest.skip("needs torch.distributed with gloo")
+    if request.param == "torch<2.13":
+        monkeypatch.setattr(data_parallel, "_FUNCTIONAL_AUTOGRAD", False)
+        monkeypatch.setattr(data_parallel, "_gather_with_gradient",
+                            collective.all_gather_tensor_autograd)  # fmt: skip
     dist.init_process_group("gloo", store=dist.HashStore(), rank=0, world_size=1)
     try:
         yield

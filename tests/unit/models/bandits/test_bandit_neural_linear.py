@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from models.bandits import FeedbackBatch, PolicyError, load_policy, make_policy
 
@@ -16,14 +17,14 @@ from models.bandits import FeedbackBatch, PolicyError, load_policy, make_policy
 ARMS = np.array([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
 
 
-def xor_play(name: str, seed: int, rounds: int) -> float:
+def xor_play(name: str, seed: int, rounds: int, **settings: object) -> float:
     """The mean expected reward of the policy's choices over the last quarter of the rounds
     (oracle 0.9, uniform 0.5)."""
     rng = np.random.default_rng(seed)
     contexts = rng.choice([-1.0, 1.0], size=(rounds, 2)) + 0.1 * rng.normal(size=(rounds, 2))
     rate = 0.5 + 0.4 * np.sign(contexts[:, :1] * contexts[:, 1:]) * ARMS[None, :, 0]
     coins = rng.random(rounds)
-    policy = make_policy(name, 2, 2)
+    policy = make_policy(name, 2, 2, **settings)
     earned = np.empty(rounds)
     for t in range(rounds):
         choice = policy.choose(contexts[t], ARMS, seed=t)
@@ -90,7 +91,39 @@ def test_decisions_updates_and_loading_need_no_torch(
 def test_config_is_checked() -> None:
     with pytest.raises(PolicyError, match="device"):
         make_policy("neural_linear", 3, 2, device="tpu")
+    with pytest.raises(PolicyError, match="precision"):
+        make_policy("neural_linear", 3, 2, precision="fp8")
+    with pytest.raises(PolicyError, match="precision = 'fp16': needs a CUDA device"):
+        policy = make_policy("neural_linear", 3, 2, retrain_every=10, device="cpu",
+                             precision="fp16")  # fmt: skip
+        policy.update(_feedback(np.random.default_rng(0), 10))
     with pytest.raises(PolicyError, match="retrain_every"):
         make_policy("neural_linear", 3, 2, retrain_every=0)
     with pytest.raises(PolicyError, match="lr"):
         make_policy("neural_linear", 3, 2, lr=float("inf"))
+
+
+def _trained_layers(**settings: object) -> dict[str, np.ndarray]:
+    policy = make_policy("neural_linear", 3, 2, retrain_every=200, **settings)
+    policy.update(_feedback(np.random.default_rng(4), 200))
+    assert policy.retrains == 1
+    return policy.layers
+
+
+def test_mixed_precision_retraining_learns_what_fp32_learns() -> None:
+    # bf16 autocast on the CPU: the network's products round to 8 bits of mantissa, the loss
+    # and Adam's state stay fp32, so the weights end near fp32's and the policy still learns.
+    fp32, bf16 = _trained_layers(device="cpu"), _trained_layers(device="cpu", precision="bf16")
+    assert any(not np.array_equal(fp32[k], bf16[k]) for k in fp32)  # autocast did run
+    for name in fp32:
+        np.testing.assert_allclose(bf16[name], fp32[name], atol=0.02, err_msg=name)
+    assert xor_play("neural_linear", 0, 1500, device="cpu", precision="bf16") >= 0.84
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16", "auto"])
+def test_retrains_on_the_gpu_at_every_precision(precision: str) -> None:
+    cpu, gpu = _trained_layers(device="cpu"), _trained_layers(device="cuda", precision=precision)
+    for name in cpu:  # the same seeded minibatches; only the arithmetic differs
+        atol = 1e-4 if precision == "fp32" else 0.02
+        np.testing.assert_allclose(gpu[name], cpu[name], atol=atol, err_msg=name)
