@@ -208,3 +208,18 @@ def test_the_card_is_plain_json_without_pickles(uniform_log: UniformLog, tmp_pat
     files = sorted(p.name for p in (tmp_path / "policy").iterdir())
     assert files == ["policy.json", "policy.safetensors"]
     json.loads((tmp_path / "policy" / "policy.json").read_text())
+
+
+def test_a_network_policy_takes_the_device_and_precision(
+    uniform_log: UniformLog, tmp_path: Path
+) -> None:
+    out = tmp_path / "neural"
+    args = argv(uniform_log, out, "--device", "cpu", "--precision", "bf16")
+    args[args.index("linucb")] = "neural_linear"
+    assert main(args) == 0
+    policy = load_policy(out)
+    assert (policy.config.device, policy.config.precision) == ("cpu", "bf16")
+    assert policy.retrains >= 1  # trained under bf16 autocast
+    bad = argv(uniform_log, tmp_path / "x", "--precision", "fp8")
+    with pytest.raises(SystemExit):
+        main(bad)
