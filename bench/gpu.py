@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from artwork.tagging import TaggingSummary, tag_catalog
-from bench.report import Target, machine, write_result
+from bench.report import Target, write_result
 from bench.tagging import WORK, demo_catalog, random_checkpoint
 from bench.tagging_scale import decode_rate
 from models.clip import EncoderSpec, load_encoder, resolve_precision
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     workers = args.workers or max(1, (os.cpu_count() or 2) - 1)
     cpu_precision = resolve_precision("auto", torch.device("cpu"))
     metrics: dict[str, float | str | int] = {
-        "gpu": machine(), "torch": torch.__version__, "images": args.images,
+        "torch": torch.__version__, "images": args.images,
         "decode_workers": workers, "cpu_precision": cpu_precision,
     }  # fmt: skip
     # The short phases first: a run cut off by its time limit still has them.

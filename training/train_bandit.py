@@ -184,7 +184,8 @@ def train(config: TrainConfig, processes: Processes = SINGLE) -> TrainResult:
 
 
 def _fresh_policy(config: TrainConfig, d_ctx: int, d_arm: int) -> Policy:
-    """A new ``config.policy``, given the run's seed and device where its config takes them."""
+    """A new ``config.policy``, given the run's seed, device and precision where its config
+    takes them."""
     fields = policy_class(config.policy).Config.__dataclass_fields__
     settings = {"seed": config.seed, "device": config.device, "precision": config.precision}
     settings = {name: value for name, value in settings.items() if name in fields}

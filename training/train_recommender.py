@@ -2,7 +2,7 @@
 
     python -m training.train_recommender --data demo|movielens [--world DIR] [--movielens DIR]
         --model NAME --out FOLDER [--seed 0] [--test-fraction 0.2]
-        [--validation-fraction 0.1] [--no-tune] [--no-context] [--refit-all]
+        [--validation-fraction 0.1] [--no-tune] [--no-context] [--refit-all] [--device auto]
 
 Reads the demo world's ``interactions.csv`` or MovieLens ``ratings.csv`` (every rating an
 interaction), holds out each viewer's latest 20% by time as test and the 10% before it as
@@ -18,7 +18,9 @@ The context re-ranker (hour of day and device, ``models.recommenders.context``; 
 train, fitted on train + validation, scored on the test slice grouped by hour (with and without
 it) and saved in the same folder. ``--refit-all`` then refits the model and the re-ranker, with
 the tuned settings, on all of the history (train + validation + test) before saving, for
-serving; the card's test metrics stay those of the train + validation fit. A bad ratings row, a
+serving; the card's test metrics stay those of the train + validation fit. ``--device``
+(auto, cpu, cuda) is where EASE and its variants invert their Gram matrix (torch on a GPU,
+float64); the other models fit on the CPU and refuse cuda. A bad ratings row, a
 missing file or a bad setting exits with code 2 and ``error: ...`` naming it.
 """
 
@@ -86,10 +88,13 @@ class TrainConfig:
     tune: bool = True
     context: bool = True  # tune, fit and save the context re-ranker (when genres are known)
     refit_all: bool = False  # refit on all of the history after testing, for serving
+    device: str = "auto"  # where a model that can fits on a GPU (EASE's inverse): auto|cpu|cuda
 
     def __post_init__(self) -> None:
         if self.data not in ("demo", "movielens"):
             raise TrainingError(f"--data {self.data!r}: expected demo or movielens")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise TrainingError(f"--device {self.device!r}: expected auto, cpu or cuda")
 
 
 @dataclass(frozen=True)
@@ -138,7 +143,22 @@ class TrainResult:
     context: ContextResult | None = None
 
 
-def tune(name: str, train: Interactions, validation: Interactions, seed: int = 0) -> Tuning:
+def fresh_recommender(
+    name: str, params: dict[str, Any], seed: int = 0, device: str = "cpu"
+) -> Recommender:
+    """A new ``name`` with ``params`` and ``seed``, and ``device`` where the model computes on
+    one (EASE and its variants); "cuda" for a model that fits on the CPU only is refused."""
+    if "device" in recommender_class(name).Config.__dataclass_fields__:
+        return make_recommender(name, seed=seed, device=device, **params)
+    if device == "cuda":
+        raise TrainingError(f"--device cuda: {name} fits on the CPU only (EASE and its variants "
+                            "invert on a GPU)")  # fmt: skip
+    return make_recommender(name, seed=seed, **params)
+
+
+def tune(
+    name: str, train: Interactions, validation: Interactions, seed: int = 0, device: str = "cpu"
+) -> Tuning:
     """Grid search over the model's ``search_space``: fit on ``train``, nDCG@10 on
     ``validation``; settings in ``query_params`` reuse the fit (the first best wins ties)."""
     cls = recommender_class(name)
@@ -147,7 +167,8 @@ def tune(name: str, train: Interactions, validation: Interactions, seed: int = 0
     query_keys = [k for k in space if k in cls.query_params]
     trials: list[tuple[dict[str, Any], float]] = []
     for fit_values in itertools.product(*(space[k] for k in fit_keys)):
-        fitted = make_recommender(name, seed=seed, **dict(zip(fit_keys, fit_values, strict=True)))
+        fit_params = dict(zip(fit_keys, fit_values, strict=True))
+        fitted = fresh_recommender(name, fit_params, seed, device)
         fitted.fit(train)
         for query_values in itertools.product(*(space[k] for k in query_keys)):
             params = dict(zip(fit_keys + query_keys, fit_values + query_values, strict=True))
@@ -158,10 +179,10 @@ def tune(name: str, train: Interactions, validation: Interactions, seed: int = 0
     return Tuning(best, tuple(trials))
 
 
-def fit_timed(name: str, params: dict[str, Any], history: Interactions, seed: int = 0
-              ) -> tuple[Recommender, float]:  # fmt: skip
+def fit_timed(name: str, params: dict[str, Any], history: Interactions, seed: int = 0,
+              device: str = "cpu") -> tuple[Recommender, float]:  # fmt: skip
     """A fresh ``name`` with ``params`` fitted on ``history``, and the seconds the fit took."""
-    model = make_recommender(name, seed=seed, **params)
+    model = fresh_recommender(name, params, seed, device)
     start = time.perf_counter()
     model.fit(history)
     return model, time.perf_counter() - start
@@ -184,11 +205,12 @@ def train_context(
     inputs: ContextInputs,
     fitted: Recommender,
     seed: int = 0,
+    device: str = "cpu",
 ) -> ContextResult:
     """Tune the context re-ranker on validation over ``name`` fitted on train, fit it on train +
     validation and score ``fitted`` (the train + validation model) on the test slice, grouped by
     hour, without and with it."""
-    on_train = make_recommender(name, seed=seed, **params).fit(split.train)
+    on_train = fresh_recommender(name, params, seed, device).fit(split.train)
     tuning = tune_context(on_train, split.validation, inputs)
     log.info("context re-ranker: best %s", tuning.best)
     history = split.train_and_validation()
@@ -208,16 +230,17 @@ def train(config: TrainConfig) -> TrainResult:
     if not len(split.validation) and (config.tune or config.context):
         raise TrainingError("the validation slice is empty: too little history to tune on "
                             "(--no-tune --no-context fits the defaults)")  # fmt: skip
-    tuning = tune(config.model, split.train, split.validation, config.seed) if config.tune \
+    run = {"seed": config.seed, "device": config.device}
+    tuning = tune(config.model, split.train, split.validation, **run) if config.tune \
         else Tuning({}, ())  # fmt: skip
-    model, seconds = fit_timed(config.model, tuning.best, split.train_and_validation(), config.seed)
+    model, seconds = fit_timed(config.model, tuning.best, split.train_and_validation(), **run)
     report = evaluate(model, split.test)
     context = None
     if config.context and data.context is not None:
-        context = train_context(config.model, tuning.best, split, data.context, model, config.seed)
+        context = train_context(config.model, tuning.best, split, data.context, model, **run)
     reranker = context.reranker if context is not None else None
     if config.refit_all:
-        model, _ = fit_timed(config.model, tuning.best, data.interactions, config.seed)
+        model, _ = fit_timed(config.model, tuning.best, data.interactions, **run)
         if context is not None and data.context is not None:
             reranker = ContextReranker.fit(data.interactions, data.context, context.tuning.best)
     card_fields = {
@@ -305,6 +328,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave out the context (hour, device) re-ranker")  # fmt: skip
     p.add_argument("--refit-all", action="store_true",
                    help="after testing, refit on all of the history (for serving)")  # fmt: skip
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                   help="where EASE's inverse runs (auto: a GPU when torch sees one)")  # fmt: skip
     return p
 
 

@@ -9,6 +9,8 @@ With fewer users than items the same P comes from the Woodbury identity,
     P = (I − Xᵀ M X) / λ,   M = (XXᵀ + λI)⁻¹              (user side, an n_users² inverse)
 
 so B is never formed: x·B = x − (x·P)·diag(1/diag P) with x·P = (x − (xXᵀ) M X) / λ.
+The inverse, the fit's O(n³) step, runs on the CPU (SciPy) or, with ``device`` "cuda" (or
+"auto" where one is visible), on a GPU through torch, in float64 both ways.
 A user's scores are q·B where q is their history row: binary for EASE, and each item weighted
 exp(−age/τ) for recency-weighted EASE (age = position counted back from the latest interaction).
 """
@@ -22,10 +24,12 @@ import scipy.linalg
 import scipy.sparse as sp
 
 from models.recommenders.base import Recommender, RecommenderConfig
+from models.recommenders.errors import RecommenderError
 from models.recommenders.interactions import Interactions
 from models.recommenders.registry import register_recommender
 
 FORMS = ("auto", "item", "user")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -40,20 +44,23 @@ class EaseWeights:
     inv_diag: np.ndarray | None = None
 
     @classmethod
-    def fit(cls, x: sp.csr_matrix, lam: float, form: str = "auto") -> EaseWeights:
+    def fit(
+        cls, x: sp.csr_matrix, lam: float, form: str = "auto", device: str = "cpu"
+    ) -> EaseWeights:
         """Solve for B on the (n_users, n_items) matrix ``x`` in the form asked (auto: the
-        smaller inverse)."""
+        smaller inverse), the inverse on ``device``."""
         n_users, n_items = x.shape
+        device = solve_device(device)
         if form == "item" or (form == "auto" and n_items <= n_users):
             gram = (x.T @ x).toarray()
             gram[np.diag_indices_from(gram)] += lam
-            p = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
+            p = _inverse(gram, device)
             b = -p / np.diag(p)[None, :]
             b[np.diag_indices_from(b)] = 0.0
             return cls(lam, x, b=b)
         kernel = (x @ x.T).toarray()
         kernel[np.diag_indices_from(kernel)] += lam
-        m = scipy.linalg.inv(kernel, overwrite_a=True, check_finite=False)
+        m = _inverse(kernel, device)
         m = (m + m.T) / 2.0
         mx = m @ x  # dense (n_users, n_items)
         diag = (1.0 - np.asarray(x.multiply(mx).sum(axis=0)).ravel()) / lam
@@ -92,15 +99,40 @@ class EaseWeights:
         return cls(lam, x, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
 
 
+def solve_device(device: str) -> str:
+    """The device to invert on, "cpu" or "cuda", for ``device`` ("auto": CUDA where torch sees
+    one); "cuda" without one is refused."""
+    if device == "cpu":
+        return device
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise RecommenderError("EASE device 'cuda': torch sees no CUDA device (use cpu or auto)")
+    return "cpu"
+
+
+def _inverse(a: np.ndarray, device: str) -> np.ndarray:
+    """a⁻¹ in float64 (``a`` may be overwritten): SciPy on the CPU, torch on a GPU."""
+    if device == "cpu":
+        return scipy.linalg.inv(a, overwrite_a=True, check_finite=False)
+    import torch
+
+    return torch.linalg.inv(torch.from_numpy(a).to(device)).cpu().numpy()
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class EaseConfig(RecommenderConfig):
     lam: float = 300.0  # the L2 penalty λ
     form: str = "auto"  # item | user | auto (the smaller inverse): both give the same B
+    device: str = "cpu"  # where the inverse runs: cpu | cuda | auto (CUDA where visible)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.require("lam", self.lam > 0, "must be positive")
         self.require("form", self.form in FORMS, f"must be one of {FORMS}")
+        self.require("device", self.device in DEVICES, f"must be one of {DEVICES}")
 
 
 @register_recommender("ease")
@@ -111,7 +143,8 @@ class EASE(Recommender):
     search_space = {"lam": (100.0, 200.0, 300.0, 500.0, 800.0, 1200.0)}
 
     def _fit(self, history: Interactions) -> None:
-        self.weights = EaseWeights.fit(history.matrix(), self.config.lam, self.config.form)
+        c = self.config
+        self.weights = EaseWeights.fit(history.matrix(), c.lam, c.form, c.device)
 
     def _query(self, users: np.ndarray) -> sp.csr_matrix:
         """The history rows that B is applied to."""

@@ -67,6 +67,20 @@ def test_cli_exits_2_naming_what_is_wrong(
     assert message in capsys.readouterr().err
 
 
+def test_the_device_reaches_ease_and_a_cpu_only_model_refuses_cuda(
+    world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def argv(model: str, device: str) -> list[str]:
+        return ["--data", "demo", "--world", str(world), "--model", model, "--no-tune",
+                "--no-context", "--out", str(tmp_path / model), "--device", device]  # fmt: skip
+
+    assert main(argv("ease", "cpu")) == 0
+    assert load_recommender(tmp_path / "ease").config.device == "cpu"
+    assert main(argv("popularity", "cuda")) == 2
+    assert "--device cuda: popularity fits on the CPU only" in capsys.readouterr().err
+    assert main(argv("popularity", "auto")) == 0  # auto: the CPU, for a model without a GPU
+
+
 def test_cli_will_not_replace_a_folder_that_holds_no_model(
     world: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

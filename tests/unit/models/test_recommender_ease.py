@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from models.recommenders import Interactions, RecommenderError, make_recommender
 from models.recommenders.ease import EaseWeights
@@ -31,6 +32,36 @@ def test_both_forms_match_a_brute_force_solve(n_users: int, n_items: int) -> Non
         weights = EaseWeights.fit(sp.csr_matrix(x), 2.0, form)
         np.testing.assert_allclose(weights.rows(np.arange(n_items)), expected, atol=1e-10)
         np.testing.assert_allclose(weights.apply(queries), queries.toarray() @ expected, atol=1e-10)
+
+
+@pytest.mark.parametrize("form", ["item", "user"])
+def test_auto_device_without_a_gpu_inverts_on_the_cpu(form: str) -> None:
+    x = sp.csr_matrix((np.random.default_rng(1).random((9, 6)) < 0.4).astype(float))
+    cpu, auto = (EaseWeights.fit(x, 2.0, form, device) for device in ("cpu", "auto"))
+    for name, array in cpu.arrays().items():
+        if torch.cuda.is_available():  # "auto" took the GPU: float64 rounding apart
+            np.testing.assert_allclose(auto.arrays()[name], array, rtol=1e-9, atol=1e-12)
+        else:
+            np.testing.assert_array_equal(auto.arrays()[name], array)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is here")
+def test_cuda_without_a_gpu_is_refused() -> None:
+    with pytest.raises(RecommenderError, match="device 'cuda': torch sees no CUDA device"):
+        EaseWeights.fit(sp.csr_matrix(np.eye(3)), 1.0, device="cuda")
+    with pytest.raises(RecommenderError, match="device"):
+        make_recommender("ease", device="tpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize(("n_users", "n_items"), [(12, 7), (5, 9)])
+def test_the_gpu_solves_what_the_brute_force_does(n_users: int, n_items: int) -> None:
+    rng = np.random.default_rng(n_users)
+    x = (rng.random((n_users, n_items)) < 0.4).astype(float)
+    for form in ("item", "user"):
+        weights = EaseWeights.fit(sp.csr_matrix(x), 2.0, form, device="cuda")
+        np.testing.assert_allclose(weights.rows(np.arange(n_items)), brute_force_ease(x, 2.0),
+                                   atol=1e-10)  # fmt: skip
 
 
 def test_auto_picks_the_smaller_inverse() -> None:
