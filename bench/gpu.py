@@ -1,7 +1,7 @@
 """GPU figures: the tagger, the demo encoder's training and the neural bandit's retraining on a
 CUDA device, each beside the same work on this machine's CPU, in one run.
 
-    python -m bench.gpu [--images 6144] [--model ViT-B-32] [--batch-size 128] [--workers N]
+    python -m bench.gpu [--images 4096] [--model ViT-B-32] [--batch-size 64] [--workers N]
         [--clip-batch 64] [--no-ray]
 
 In this order (the short phases first, so that a run cut off by a time limit still has them):
@@ -16,7 +16,8 @@ In this order (the short phases first, so that a run cut off by a time limit sti
     core but one): ``--model`` on the GPU at bf16 and fp32 and on the CPU at its fastest
     precision, and the demo encoder on the GPU at bf16. Each run gives its rate end to end, its
     rate over its later half (the decoders read ahead while the encoder loads, so the first
-    chunks come faster than the job can go on) and its start-up (seconds to the first chunk).
+    chunks come faster than the job can go on; the read-ahead, 2 batches a worker, should be
+    under half the images) and its start-up (seconds to the first chunk).
     Beside the bf16 runs, the job's two bounds: the encoder alone on the GPU (batches already
     in GPU memory), and decoding alone on one core (``bench.tagging_scale.decode_rate``) times
     the workers;
@@ -48,6 +49,7 @@ from bench.tagging_scale import decode_rate
 from models.clip import EncoderSpec, load_encoder, resolve_precision
 
 CHUNK_SIZE = 512
+READ_AHEAD_BATCHES = 2  # a DataLoader worker's prefetch (torch's default prefetch_factor)
 ACCELERATOR = "cuda"  # a smoke test sets "cpu" to run the same steps without a GPU
 CLIP_STEPS = {"cpu": (4, 16), "cuda": (20, 120)}  # steps of the short and the long run
 
@@ -70,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in metrics.items():
         if name.startswith(("train_clip_", "neural_linear_")):
             print(f"{name:<40} {value}")
+    read_ahead = READ_AHEAD_BATCHES * workers * args.batch_size
+    if read_ahead > args.images // 2:
+        print(f"warning: the decoders read {read_ahead} images ahead, more than half of "
+              f"--images {args.images}: the late rate includes read-ahead")  # fmt: skip
     catalog = demo_catalog(args.images)
     checkpoint = str(random_checkpoint(args.model))
     model = EncoderSpec(model=args.model, pretrained=checkpoint, preprocess_from="openai")
@@ -248,9 +254,9 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--images", type=int, default=6144)
+    parser.add_argument("--images", type=int, default=4096)
     parser.add_argument("--model", default="ViT-B-32")
-    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--workers", type=int, default=0, help="decoding processes (0: cores − 1)")
     parser.add_argument("--clip-batch", type=int, default=64)
     parser.add_argument("--no-ray", dest="ray", action="store_false")
