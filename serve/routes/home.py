@@ -15,7 +15,7 @@ from artwork.errors import NotFoundError
 from artwork.rows import chosen_genres
 from artwork.viewer_activity import ViewerActivity
 from serve.metrics import ServiceMetrics
-from serve.query import openapi_query, read_query
+from serve.query import direct_get, openapi_query, read_query
 from serve.schemas import ArtworkOut, HomeResponse, ViewersResponse
 from serve.state import Service, ServiceState
 
@@ -59,7 +59,7 @@ class ArtworkQuery(ViewerQuery):
     title_id: str = Field(min_length=1, max_length=128)
 
 
-@router.get("/home", response_model=HomeResponse, openapi_extra=openapi_query(HomeQuery))
+@direct_get(router, "/home", response_model=HomeResponse, openapi_extra=openapi_query(HomeQuery))
 async def home(request: Request) -> Response:
     """Rows for ``user_id``, ranked for the ``device`` and ``hour`` given; every artwork
     decision is stored before the response is sent."""
@@ -90,7 +90,8 @@ async def home(request: Request) -> Response:
     return _fresh_json(body)
 
 
-@router.get("/artwork", response_model=ArtworkOut, openapi_extra=openapi_query(ArtworkQuery))
+@direct_get(router, "/artwork", response_model=ArtworkOut,
+            openapi_extra=openapi_query(ArtworkQuery))  # fmt: skip
 async def artwork(request: Request) -> Response:
     """One decision, for clients that build their own rows; stored before the response."""
     q = read_query(request, ArtworkQuery)

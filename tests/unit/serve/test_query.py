@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
-from serve.query import openapi_query, read_query
+from serve.query import DirectRoute, direct_get, openapi_query, read_query
 from serve.routes.home import ArtworkQuery, HomeQuery
 
 
@@ -69,3 +70,57 @@ def test_a_field_that_needs_schema_definitions_is_refused():
 
     with pytest.raises(TypeError, match="Nested"):
         openapi_query(Nested)
+
+
+class Answer(BaseModel):
+    name: str
+
+
+def test_a_direct_route_serves_validates_and_is_documented() -> None:
+    app = FastAPI()
+    router = APIRouter()
+
+    @direct_get(router, "/direct", response_model=Answer, openapi_extra=openapi_query(Ask))
+    async def direct(request: Request) -> Response:
+        return JSONResponse({"name": read_query(request, Ask).name})
+
+    app.include_router(router)
+    client = TestClient(app)
+    route = next(r for r in router.routes if r.path == "/direct")
+    assert isinstance(route, DirectRoute) and route.get_route_handler() is direct
+    assert client.get("/direct", params={"name": "ann"}).json() == {"name": "ann"}
+    refused = client.get("/direct", params={"name": "ann", "size": "0"})
+    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["query", "size"]
+    operation = client.get("/openapi.json").json()["paths"]["/direct"]["get"]
+    assert [p["name"] for p in operation["parameters"]] == ["name", "size", "colour"]
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/Answer"
+    }
+
+
+def test_a_direct_route_takes_the_request_alone() -> None:
+    async def takes_more(request: Request, other: int) -> Response:
+        return Response()
+
+    with pytest.raises(TypeError, match="takes_more: a DirectRoute endpoint takes"):
+        direct_get(APIRouter(), "/x")(takes_more)
+
+
+def test_a_direct_route_under_a_dependency_is_refused() -> None:
+    app, router = FastAPI(), APIRouter()
+
+    @direct_get(router, "/guarded")
+    async def guarded(request: Request) -> Response:
+        return Response()
+
+    app.include_router(router, dependencies=[Depends(lambda: None)])
+    with pytest.raises(TypeError, match="/guarded: a DirectRoute runs no dependencies"):
+        TestClient(app).get("/guarded")
+
+
+def test_the_hot_service_routes_are_direct() -> None:
+    from serve.routes.home import router
+
+    kinds = {route.path: type(route) for route in router.routes}
+    assert kinds["/v1/home"] is kinds["/v1/artwork"] is DirectRoute
+    assert kinds["/v1/viewers"] is not DirectRoute  # it takes a dependency
