@@ -44,7 +44,7 @@ import torch
 
 from artwork.tagging import TaggingSummary, tag_catalog
 from bench.report import Target, write_result
-from bench.tagging import WORK, demo_catalog, random_checkpoint
+from bench.tagging import WORK, demo_catalog, random_checkpoint, tagging_parser
 from bench.tagging_scale import decode_rate
 from models.clip import EncoderSpec, load_encoder, resolve_precision
 
@@ -249,14 +249,7 @@ def _synchronize() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.gpu",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--images", type=int, default=4096)
-    parser.add_argument("--model", default="ViT-B-32")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser = tagging_parser("gpu", __doc__, images=4096, batch_size=64)
     parser.add_argument("--workers", type=int, default=0, help="decoding processes (0: cores − 1)")
     parser.add_argument("--clip-batch", type=int, default=64)
     parser.add_argument("--no-ray", dest="ray", action="store_false")

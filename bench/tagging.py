@@ -184,23 +184,27 @@ def demo_catalog(n: int) -> Path:
     return folder
 
 
-def _parser() -> argparse.ArgumentParser:
+def tagging_parser(module: str, doc: str | None, images: int, batch_size: int
+                   ) -> argparse.ArgumentParser:  # fmt: skip
+    """The parser of a tagging bench (``python -m bench.MODULE``, ``doc`` as its help) with the
+    options they share: ``--images``, ``--model`` and ``--batch-size``."""
     parser = argparse.ArgumentParser(
-        prog="python -m bench.tagging",
-        description=__doc__,
+        prog=f"python -m bench.{module}",
+        description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--images", type=int, default=512)
-    parser.add_argument(
-        "--naive-images",
-        type=int,
-        default=128,
-        help="images timed in the naive loop (its rate is steady)",
-    )
+    parser.add_argument("--images", type=int, default=images)
     parser.add_argument("--model", default="ViT-B-32")
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    return parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = tagging_parser("tagging", __doc__, images=512, batch_size=64)
+    parser.add_argument("--naive-images", type=int, default=128,
+                        help="images timed in the naive loop (its rate is steady)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=64)
-    return parser  # fmt: skip
+    return parser
 
 
 if __name__ == "__main__":

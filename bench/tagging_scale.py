@@ -44,7 +44,7 @@ from artwork.image_files import DEFAULT_MAX_PIXELS
 from artwork.tagging import TaggingSummary, tag_catalog
 from artwork.tagging_steps import decode_artwork, input_side
 from bench.report import Target, write_result
-from bench.tagging import WORK, demo_catalog, random_checkpoint, timed_run
+from bench.tagging import WORK, demo_catalog, random_checkpoint, tagging_parser, timed_run
 from models.clip import EncoderSpec, load_encoder, resolve_precision
 
 CHUNK_SIZE = 64
@@ -189,14 +189,7 @@ def decode_rate(catalog: Path, spec: EncoderSpec, limit: int) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.tagging_scale",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--images", type=int, default=512)
-    parser.add_argument("--model", default="ViT-B-32")
-    parser.add_argument("--batch-size", type=int, default=16)
+    parser = tagging_parser("tagging_scale", __doc__, images=512, batch_size=16)
     parser.add_argument("--decode-images", type=int, default=256, help="images timed in (c)")
     return parser
 
