@@ -11,8 +11,9 @@ Unknown parameters are ignored.
 
 ``direct_get`` registers such a route (its endpoint takes the ``Request`` alone and returns a
 ``Response``) as a ``DirectRoute``: FastAPI calls the endpoint itself, without its per-request
-dependency solving, body and response handling (~20 µs a request, 6 % of ``/v1/artwork``'s), and
-documents it in the OpenAPI schema as any route (``response_model``, ``openapi_extra``).
+dependency solving, body and response handling (measured in process: 35 → 20 µs of framework a
+request, ~5 % of ``/v1/artwork``'s), and documents it in the OpenAPI schema as any route
+(``response_model``, ``openapi_extra``).
 """
 
 from __future__ import annotations
