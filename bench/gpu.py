@@ -44,7 +44,7 @@ import torch
 
 from artwork.tagging import TaggingSummary, tag_catalog
 from bench.report import Target, write_result
-from bench.tagging import WORK, demo_catalog, random_checkpoint, tagging_parser
+from bench.tagging import WORK, demo_catalog, input_hw, random_checkpoint, tagging_parser
 from bench.tagging_scale import decode_rate
 from models.clip import EncoderSpec, load_encoder, resolve_precision
 
@@ -151,8 +151,7 @@ def timed_chunks(run: Callable[[Callable[[int], None]], TaggingSummary]) -> JobR
 def encoder_rate(spec: EncoderSpec, batch_size: int, batches: int = 20) -> float:
     """Images/s of ``encode_images`` alone on preprocessed batches already on the device."""
     encoder = load_encoder(spec)
-    size = encoder.preprocess_cfg["size"]
-    h, w = (size, size) if isinstance(size, int) else size
+    h, w = input_hw(encoder)
     pixels = torch.randn(batch_size, 3, h, w, device=spec.device)
     for _ in range(3):
         encoder.encode_images(pixels)

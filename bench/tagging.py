@@ -37,7 +37,13 @@ from artwork.catalog import load_catalog, write_catalog
 from artwork.demo.world import WorldSpec, build_world
 from artwork.tagging import TaggingSummary, tag_catalog
 from bench.report import Target, write_result
-from models.clip import EncoderSpec, load_encoder, matmul_gflops, resolve_precision
+from models.clip import (
+    ClipEncoder,
+    EncoderSpec,
+    load_encoder,
+    matmul_gflops,
+    resolve_precision,
+)
 
 WORK = Path(".cache/bench/tagging")
 
@@ -86,14 +92,19 @@ def main(argv: list[str] | None = None) -> int:
 def forward_gflops(spec: EncoderSpec) -> float:
     """Forward FLOPs of ``encode_image`` for one image, in GFLOP (a multiply-add counts 2)."""
     encoder = load_encoder(replace(spec, device="cpu", precision="fp32"))
-    size = encoder.preprocess_cfg["size"]
-    h, w = (size, size) if isinstance(size, int) else size
+    h, w = input_hw(encoder)
     # Train mode with gradients on: in inference, nn.MultiheadAttention takes a fused fast path
     # that FlopCounterMode does not see (it would count 5.9 instead of ViT-B-32's 8.8 GFLOP).
     encoder.model.train()
     with FlopCounterMode(display=False) as counter:
         encoder.model.encode_image(torch.zeros(1, 3, h, w))
     return counter.get_total_flops() / 1e9
+
+
+def input_hw(encoder: ClipEncoder) -> tuple[int, int]:
+    """The (height, width) of the encoder's input (its preprocessing ``size``)."""
+    size = encoder.preprocess_cfg["size"]
+    return (size, size) if isinstance(size, int) else tuple(size)
 
 
 def naive_rate(catalog: Path, spec: EncoderSpec, limit: int) -> float:

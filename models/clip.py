@@ -34,6 +34,7 @@ from safetensors.torch import save_file
 
 from models.artifacts import file_sha256, write_atomically
 from models.errors import ModelError
+from models.precision import DTYPES, resolve
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,6 @@ WEIGHTS_FILE = "open_clip_model.safetensors"
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 REQUIRED_PREPROCESS = ("size", "mean", "std", "interpolation", "resize_mode")
-_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class EncoderError(ModelError):
@@ -93,7 +93,7 @@ class ClipEncoder:
 
     @property
     def dtype(self) -> torch.dtype:
-        return _DTYPES[self.precision]
+        return DTYPES[self.precision]
 
     @torch.inference_mode()
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -121,13 +121,9 @@ def resolve_device(device: str = "auto") -> torch.device:
 
 def resolve_precision(precision: str, device: torch.device) -> str:
     """``auto``: bf16 (or fp16) on a GPU; on a CPU whichever of fp32 and bf16 it runs faster."""
-    if precision != "auto":
-        if precision == "fp16" and device.type == "cpu":
-            raise EncoderError("precision: fp16 is not supported on the CPU (use bf16 or fp32)")
-        return precision
-    if device.type == "cuda":
-        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
-    return fastest_cpu_precision()
+    if precision == "fp16" and device.type == "cpu":
+        raise EncoderError("precision: fp16 is not supported on the CPU (use bf16 or fp32)")
+    return resolve(precision, device.type, fastest_cpu_precision)
 
 
 @cache
@@ -137,7 +133,7 @@ def fastest_cpu_precision() -> str:
     Some CPUs have native bf16 (AMX, AVX512-BF16), others emulate it several times slower than
     fp32, so the choice is measured, once per process.
     """
-    rates = {name: matmul_gflops(_DTYPES[name]) for name in ("fp32", "bf16")}
+    rates = {name: matmul_gflops(DTYPES[name]) for name in ("fp32", "bf16")}
     best = max(rates, key=rates.get)
     log.info("CPU matmul GFLOP/s: %s -> %s", {k: round(v, 1) for k, v in rates.items()}, best)
     return best

@@ -58,6 +58,7 @@ from models.data_parallel import (
     sync_batch_norm,
     wrap,
 )
+from models.precision import autocast_dtype, resolve
 from training.clip_data import IMAGE_SIZE, StillSet
 from training.clip_eval import evaluate, plot_curve
 from training.distributed import Processes, barrier, process_group
@@ -128,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def train_encoder(cfg: TrainConfig, processes: Processes, device: torch.device) -> None:
     """The training run of ``main`` on ``device``, as process ``processes.rank``."""
-    amp = broadcast_object(_amp_dtype(cfg.precision, device))  # measured: rank 0 decides
+    # Autocast's dtype (None: fp32); "auto" on a CPU is measured, so rank 0 decides for all.
+    amp = broadcast_object(
+        autocast_dtype(resolve(cfg.precision, device.type, fastest_cpu_precision))
+    )
     torch.manual_seed(cfg.seed)
     vocab = default_vocabulary()
     tags = [t for g in GROUPS for t in vocab.groups[g].tags]
@@ -311,17 +315,6 @@ def _lr(cfg: TrainConfig, step: int) -> float:
         return cfg.lr * (step + 1) / cfg.warmup
     progress = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
     return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
-def _amp_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """Autocast dtype: bf16 on GPUs that have it (else fp16), bf16 on CPUs that run it faster."""
-    if precision == "fp32":
-        return None
-    if precision in ("bf16", "fp16"):
-        return torch.bfloat16 if precision == "bf16" else torch.float16
-    if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if fastest_cpu_precision() == "bf16" else None
 
 
 def _save_checkpoint(path, model, optimizer, tag_head, step, history, cfg) -> None:

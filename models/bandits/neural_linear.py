@@ -139,16 +139,12 @@ def resolve_device(device: str) -> str:
 def resolve_precision(precision: str, device: str) -> torch.dtype | None:
     """The autocast dtype for retraining on ``device``, or None for plain fp32. "auto": bf16 on
     a GPU that has it, else fp16; fp32 on a CPU. fp16 on a CPU is refused."""
-    import torch
+    from models.precision import autocast_dtype, resolve
 
-    if precision == "auto":
-        if device != "cuda":
-            return None
-        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     if precision == "fp16" and device != "cuda":
         raise PolicyError("NeuralLinearConfig.precision = 'fp16': needs a CUDA device "
                           "(use bf16 or fp32 on the CPU)")  # fmt: skip
-    return {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+    return autocast_dtype(resolve(precision, device, lambda: "fp32"))
 
 
 @register_policy("neural_linear")
