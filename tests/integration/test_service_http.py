@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,7 @@ from pydantic import ConfigDict
 from artwork.errors import ArtifactError
 from artwork.event_store import EventStore
 from serve.app import create_app
+from serve.routes import home as home_routes
 from serve.schemas import ArtworkOut, HomeResponse
 from serve.settings import Settings
 
@@ -149,6 +151,36 @@ def test_an_unknown_onboarding_genre_is_named_in_the_422(client):
     response = client.get("/v1/home", params={"user_id": "never-seen", "genres": "Comedy,Soap"})
     assert response.status_code == 422
     assert "unknown genre 'Soap'" in response.json()["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("local", [True, False], ids=["sqlite", "server"])
+@pytest.mark.parametrize("path", ["/v1/home", "/v1/artwork"])
+def test_a_viewers_activity_is_read_on_the_loop_from_a_file_in_a_thread_from_a_server(
+    client, monkeypatch, path, local
+):
+    """A SQLite file's read is quicker than the hop to a worker thread; a database server's
+    round trip must not hold up the event loop."""
+    hops, reads = [], []
+    real_hop, real_read = home_routes.run_in_threadpool, EventStore.recent_activity
+
+    async def hop(function, *args):
+        hops.append(function.__name__)
+        return await real_hop(function, *args)
+
+    def read(store, *args, **kwargs):
+        reads.append(threading.current_thread().name)
+        return real_read(store, *args, **kwargs)
+
+    monkeypatch.setattr(home_routes, "run_in_threadpool", hop)
+    monkeypatch.setattr(EventStore, "recent_activity", read)
+    monkeypatch.setattr(EventStore, "local", property(lambda store: local))
+    for user_id in ("v1", "v2"):
+        response = client.get(path, params={"user_id": user_id, "title_id": "t1"})
+        assert response.status_code == 200, response.text
+    assert len(reads) == 2  # one read per viewer: a second request is served from the cache
+    assert hops == ([] if local else ["viewer_activity"] * 2)
+    in_worker = [name == "AnyIO worker thread" for name in reads]
+    assert in_worker == [not local] * 2
 
 
 @pytest.mark.parametrize("path", ["/v1/home", "/v1/artwork"])

@@ -382,3 +382,24 @@ def test_a_viewers_engagement_and_dismissals_are_read_from_their_own_events(
     assert at == max(mine.created_at, old.created_at)
     assert set(engaged) == {mine.title_id}  # the old click is before ``since``; not another's
     assert dismissed == {"t2": (old.artwork_id, 5.0)}  # dismissals count whenever they were
+
+
+def test_a_viewers_read_asks_only_for_the_kinds_of_event_named(store, make_decision):
+    decision = make_decision(user_id="me", context={"device": "tv", "session": "s1"})
+    store.record_decisions([decision])
+    store.record_events([click("e1", decision.decision_id, "hide")])
+    clicks_only = store.recent_activity("me", since=0.0, types=("click",))
+    hides_only = store.recent_activity("me", since=0.0, types=(), dismissals=("hide",))
+    nothing = store.recent_activity("me", since=0.0, types=())
+    assert clicks_only[2:] == nothing[2:] == ({}, {})
+    assert hides_only[2:] == ({}, {decision.title_id: (decision.artwork_id, 10.0)})
+    assert clicks_only[:2] == hides_only[:2] == nothing[:2] == ("s1", decision.created_at)
+    assert store.recent_activity("someone-else", since=0.0, types=("click",)) == (
+        None, None, {}, {},
+    )  # fmt: skip
+
+
+def test_a_closed_store_refuses_a_viewers_read(sqlite_store):
+    sqlite_store.close()
+    with pytest.raises(ArtifactError, match="closed"):
+        sqlite_store.recent_activity("me", since=0.0, types=("click",))

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from serve.telemetry import BatchedStreamHandler
+from serve.telemetry import BatchedStreamHandler, configure_logging
 
 
 class CountingStream(io.StringIO):
@@ -94,3 +94,33 @@ def test_a_broken_stream_never_fails_the_caller_and_keeps_nothing(monkeypatch):
     finally:
         monkeypatch.setattr(handler, "stream", io.StringIO())
         handler.close()
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_artwork_serve_writes_its_lines_through_the_batched_handler(monkeypatch, verbose):
+    """The command line configures logging for its other commands; ``serve`` installs its
+    own (one JSON line a request, written in batches), keeping ``--verbose``'s level."""
+    import serve.app
+    from artwork import cli
+
+    root, seen = logging.getLogger(), {}
+    saved = (root.handlers[:], root.level, logging.getLogger("serve").level)
+
+    def fake_run(settings) -> None:  # noqa: ANN001
+        configure_logging(settings.log_format)
+        seen["handlers"] = [type(h) for h in root.handlers]
+        seen["level"] = logging.getLogger("serve").level
+
+    monkeypatch.setattr(serve.app, "run", fake_run)
+    root.handlers = []
+    try:
+        argv = ["serve", "--world", "somewhere"]
+        assert cli.main(["--verbose", *argv] if verbose else argv) == 0
+    finally:
+        for handler in root.handlers:
+            if isinstance(handler, BatchedStreamHandler):
+                handler.close()
+        root.handlers, root.level = saved[0], saved[1]
+        logging.getLogger("serve").setLevel(saved[2])
+    assert seen["handlers"] == [BatchedStreamHandler]
+    assert seen["level"] == (logging.DEBUG if verbose else logging.INFO)
