@@ -45,6 +45,7 @@ building one decision's features costs microseconds.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -334,6 +335,19 @@ class FeatureBuilder:
             return take_rows(self._x, [self._artwork[a] for a in artwork_ids])
         except KeyError as exc:
             raise NotFoundError(f"unknown artwork {exc.args[0]!r}") from None
+
+    def shown_tags(self, artwork_ids: Sequence[str]) -> list[tuple[tuple[int, float], ...]]:
+        """For each artwork, (tag column, probability) of the tags it likely shows (p ≥ 0.5),
+        in vocabulary order (found once per builder: the tags are fixed)."""
+        shown = self._shown
+        try:
+            return [shown[self._artwork[a]] for a in artwork_ids]
+        except KeyError as exc:
+            raise NotFoundError(f"unknown artwork {exc.args[0]!r}") from None
+
+    @functools.cached_property
+    def _shown(self) -> list[tuple[tuple[int, float], ...]]:
+        return [tuple((c, p) for c, p in enumerate(row) if p >= 0.5) for row in self._x.tolist()]
 
     # ---- set-up -------------------------------------------------------------------------------
 

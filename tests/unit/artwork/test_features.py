@@ -150,6 +150,17 @@ def test_bad_requests_name_what_is_wrong(world: WorldPlan, builder: FeatureBuild
         builder.artwork("u0001", first, _images(world, second))
 
 
+def test_the_tags_an_image_likely_shows_are_its_tags_of_probability_one_half_or_more(
+    builder: FeatureBuilder, truth
+) -> None:
+    ids = sorted(truth)[:20]
+    for artwork_id, shown in zip(ids, builder.shown_tags(ids), strict=True):
+        row = builder.artwork_tag_row(artwork_id)
+        assert shown == tuple((c, float(row[c])) for c in np.flatnonzero(row >= 0.5))
+    with pytest.raises(NotFoundError, match="nope"):
+        builder.shown_tags([ids[0], "nope"])
+
+
 def test_bad_tag_vectors_are_refused_naming_the_artwork(world: WorldPlan, truth) -> None:
     bad = dict(truth)
     victim = world.artwork[2].artwork_id
