@@ -21,10 +21,9 @@ never seen gets the popularity, onboarding-genre and genre rows of ``artwork.row
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-
-import numpy as np
 
 from artwork.catalog import Catalog
 from artwork.errors import InputError
@@ -74,9 +73,15 @@ def personal_rows(
     shown: set[str] = set()
 
     def take(title_ids: Iterable[str], limit: int = per_row) -> tuple[str, ...]:
-        chosen = [t for t in title_ids if t not in shown and t not in finished]
-        chosen = [t for t in dict.fromkeys(chosen) if catalog.candidates(t)][:limit]
-        shown.update(chosen)
+        """The first ``limit`` titles not on the page yet, not finished, with artwork; reads
+        ``title_ids`` only as far as it needs to (a genre row stops at its tenth title)."""
+        chosen: list[str] = []
+        for t in title_ids:
+            if t not in shown and t not in finished and catalog.candidates(t):
+                shown.add(t)
+                chosen.append(t)
+                if len(chosen) == limit:
+                    break
         return tuple(chosen)
 
     top = take(_diverse(catalog, ranked, per_row))
@@ -97,12 +102,12 @@ def personal_rows(
     rows.append(Row("Popular now", "Most watched by everyone", take(by_popularity)))
 
     rows = [r for r in rows if r.title_ids]
-    finite = [scores[t] for t in ranked if np.isfinite(scores[t])] or [0.0]
+    finite = [score for t in ranked if math.isfinite(score := scores[t])] or [0.0]
     low, high = min(finite), max(finite)
     spread = (high - low) or 1.0
 
     def value(row: Row) -> float:
-        return float(np.mean([(scores[t] - low) / spread for t in row.title_ids]))
+        return sum((scores[t] - low) / spread for t in row.title_ids) / len(row.title_ids)
 
     return (rows[:1] + sorted(rows[1:], key=value, reverse=True))[:n_rows]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
+import numpy as np
 import pytest
 
 from artwork.errors import InputError, InputErrors
@@ -45,6 +47,37 @@ def test_a_bad_decision_names_its_field(make_decision, overrides, field):
     with pytest.raises(InputError) as caught:
         make_decision(**overrides)
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"x": {"y": [1.0, math.nan]}},
+        {"x": (math.inf,)},
+        {"x": [{"y": -math.inf}]},
+        {"x": np.float64("nan")},
+        {"x": np.int64(3)},
+    ],  # fmt: skip
+)
+def test_a_context_that_json_cannot_hold_exactly_is_refused_however_deep(make_decision, context):
+    with pytest.raises(InputError) as caught:
+        make_decision(context=context)
+    assert caught.value.field == "context"
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"b": "Amélie", "a": [1, 2.5e-7, None, True]},
+        {2: "a key that is not a string"},
+        {"big": 2**70, "nested": {"z": 1, "y": (1.5,)}},
+    ],  # fmt: skip
+)
+def test_a_contexts_json_is_compact_with_sorted_keys(make_decision, context):
+    text = make_decision(context=context).context_json()
+    expected = json.loads(json.dumps(context))  # what the context reads back as
+    assert json.loads(text) == expected
+    assert list(json.loads(text)) == sorted(expected) and ", " not in text and ": " not in text
 
 
 def test_a_propensity_of_one_is_allowed(make_decision):
