@@ -220,10 +220,10 @@ def _finite(value: object) -> bool:
         return math.isfinite(value)  # type: ignore[arg-type]
     if kind is dict or kind is list or kind is tuple:
         for item in value.values() if kind is dict else value:  # type: ignore[attr-defined]
-            kind = type(item)
-            if kind is float:
+            item_kind = type(item)
+            if item_kind is float:
                 if not math.isfinite(item):
                     return False
-            elif (kind is dict or kind is list or kind is tuple) and not _finite(item):
+            elif item_kind in (dict, list, tuple) and not _finite(item):
                 return False
     return True
