@@ -21,9 +21,10 @@ never seen gets the popularity, onboarding-genre and genre rows of ``artwork.row
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from artwork.catalog import Catalog
 from artwork.errors import InputError
@@ -58,18 +59,21 @@ def personal_rows(
     ranked for the request's ``hour`` (UTC) and ``device``; ``disliked`` titles never appear
     and titles like them move down; ``genres`` chosen at onboarding get rows of their own."""
     disliked = set(disliked)
-    scores = ranker.scores(viewer_id, disliked, hour, device) if ranker is not None else None
-    if scores is None:
+    own = history.of(viewer_id)
+    finished = {i.title_id for i in own if i.watched >= FINISHED_MIN_WATCHED} | disliked
+    ranking = (
+        ranker.ranking(viewer_id, disliked, hour, device, leave_out=finished)
+        if ranker is not None
+        else None
+    )
+    if ranking is None:
         rows = home_rows(catalog, history, viewer_id, n_rows, per_row, chosen=genres)
         return [Row(r.name, r.reason, tuple(t for t in r.title_ids if t not in disliked))
                 for r in rows]  # fmt: skip
     if n_rows < 1 or per_row < 1:
         field = "n_rows" if n_rows < 1 else "per_row"
         raise InputError(f"expected at least 1, got {min(n_rows, per_row)}", field=field)
-    own = history.of(viewer_id)
-    finished = {i.title_id for i in own if i.watched >= FINISHED_MIN_WATCHED} | disliked
-    open_titles = [t for t in catalog.titles if catalog.candidates(t) and t not in finished]
-    ranked = sorted(open_titles, key=lambda t: (-scores[t], t))
+    ranked = ranking.titles  # with artwork, not finished, best first (ties by id)
     shown: set[str] = set()
 
     def take(title_ids: Iterable[str], limit: int = per_row) -> tuple[str, ...]:
@@ -102,12 +106,13 @@ def personal_rows(
     rows.append(Row("Popular now", "Most watched by everyone", take(by_popularity)))
 
     rows = [r for r in rows if r.title_ids]
-    finite = [score for t in ranked if math.isfinite(score := scores[t])] or [0.0]
-    low, high = min(finite), max(finite)
+    finite = ranking.ranked_scores[np.isfinite(ranking.ranked_scores)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
     spread = (high - low) or 1.0
+    score = ranking.score
 
     def value(row: Row) -> float:
-        return sum((scores[t] - low) / spread for t in row.title_ids) / len(row.title_ids)
+        return sum((score(t) - low) / spread for t in row.title_ids) / len(row.title_ids)
 
     return (rows[:1] + sorted(rows[1:], key=value, reverse=True))[:n_rows]
 

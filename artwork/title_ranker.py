@@ -65,6 +65,8 @@ class TitleRanker:
     context: ContextReranker | None = None
     new_titles: tuple[str, ...] = ()  # catalog titles the recommender has not seen
     gone: frozenset[str] = frozenset()  # its titles no longer in the catalog
+    # ``title_ids`` then ``new_titles``: which have artwork (None: all of them)
+    with_artwork: np.ndarray | None = None
 
     @classmethod
     def fit(
@@ -175,8 +177,9 @@ class TitleRanker:
         for row, title_id in enumerate((*title_ids, *new_titles)):
             if title_id in position:  # a title gone from the catalog has no content: zeros
                 content[row] = vectors[position[title_id]]
+        with_artwork = np.array([bool(catalog.candidates(t)) for t in (*title_ids, *new_titles)])
         return cls(model, title_ids, viewer_index, clusters, content, cold, context,
-                   new_titles, gone)  # fmt: skip
+                   new_titles, gone, with_artwork)  # fmt: skip
 
     def scores(
         self,
@@ -188,15 +191,48 @@ class TitleRanker:
         """The viewer's score of every title (None for a viewer the model has not seen), moved
         for the ``hour`` and ``device`` of the request by the context re-ranker; a ``disliked``
         title scores −inf and titles like it are lowered (``penalise_dislikes``)."""
+        values = self._values(viewer_id, disliked, hour, device)
+        if values is None:
+            return None
+        every = zip(self._all_ids, values.tolist(), strict=True)
+        return {t: score for t, score in every if t not in self.gone}
+
+    def ranking(
+        self,
+        viewer_id: str,
+        disliked: Iterable[str] = (),
+        hour: int | None = None,
+        device: str | None = None,
+        leave_out: Iterable[str] = (),
+    ) -> TitleRanking | None:
+        """``scores`` as a home page reads them: the catalog's titles with artwork, best first
+        (ties by id), less ``leave_out``, and each title's score. Ranked in numpy: a sort in
+        Python over every title cost a 10,000-title page ~5 ms."""
+        values = self._values(viewer_id, disliked, hour, device)
+        if values is None:
+            return None
+        rankable = self._rankable.copy()
+        position = self._all_position
+        rankable[[position[t] for t in leave_out if t in position]] = False
+        rows = np.flatnonzero(rankable)
+        order = rows[np.lexsort((self._id_rank[rows], -values[rows]))]
+        ids = self._all_ids
+        return TitleRanking([ids[i] for i in order.tolist()], values[order], values, position)
+
+    def _values(
+        self, viewer_id: str, disliked: Iterable[str], hour: int | None, device: str | None
+    ) -> np.ndarray | None:
+        """The scores of ``title_ids`` then ``new_titles`` (see ``scores``; those ``gone``
+        included)."""
         user = self.viewer_index.get(viewer_id)
         if user is None:
             return None
-        n = len(self.title_ids)
         scores = self.model.score([user])[0]
         fresh = np.full(len(self.new_titles), -np.inf)  # without content, new titles come last
         if self.content is not None and self.cold is not None:
             seen = self.model.fitted_history.of(user)
             every = score_cold_items(np.concatenate([scores, fresh]), seen, self.content, self.cold)
+            n = len(self.title_ids)
             scores, fresh = every[:n], every[n:]
         if self.context is not None and (hour is not None or device is not None):
             scores = self.context.rerank_one(scores, hour, device)  # it knows the model's titles
@@ -205,12 +241,11 @@ class TitleRanker:
         bad = [index[t] for t in disliked if t in index]
         if bad:
             scores = penalise_dislikes(scores, bad, self.model.item_similarity(bad))
-        ranked = dict(zip(self.title_ids, scores.tolist(), strict=True))
-        for title_id in self.gone:
-            del ranked[title_id]
-        for title_id, score in zip(self.new_titles, fresh.tolist(), strict=True):
-            ranked[title_id] = -np.inf if title_id in disliked else score
-        return ranked
+        new_disliked = [i for i, t in enumerate(self.new_titles) if t in disliked]
+        if new_disliked:
+            fresh = fresh.copy()
+            fresh[new_disliked] = -np.inf
+        return np.concatenate([scores, fresh])
 
     def canonical_context(
         self, hour: int | None, device: str | None
@@ -244,9 +279,47 @@ class TitleRanker:
         """Each of the recommender's titles' item index (made once, not per page)."""
         return {t: i for i, t in enumerate(self.title_ids)}
 
+    @functools.cached_property
+    def _all_ids(self) -> tuple[str, ...]:
+        """The titles ``_values`` scores: ``title_ids`` then ``new_titles``."""
+        return (*self.title_ids, *self.new_titles)
+
+    @functools.cached_property
+    def _all_position(self) -> dict[str, int]:
+        return {t: i for i, t in enumerate(self._all_ids)}
+
+    @functools.cached_property
+    def _id_rank(self) -> np.ndarray:
+        """Each of ``_all_ids``' place in id order (ties in a ranking go by id)."""
+        rank = np.empty(len(self._all_ids), dtype=np.int64)
+        rank[sorted(range(len(self._all_ids)), key=self._all_ids.__getitem__)] = np.arange(
+            len(self._all_ids)
+        )
+        return rank
+
+    @functools.cached_property
+    def _rankable(self) -> np.ndarray:
+        """Which of ``_all_ids`` a ranking may show: in the catalog, with artwork."""
+        shown = np.array([t not in self.gone for t in self._all_ids], dtype=bool)
+        return shown if self.with_artwork is None else shown & self.with_artwork
+
     def _in_catalog(self, items: Iterable[int]) -> list[str]:
         """The titles of the model's ``items``, those gone from the catalog left out."""
         return [t for t in (self.title_ids[i] for i in items) if t not in self.gone]
+
+
+@dataclass(frozen=True, eq=False)
+class TitleRanking:
+    """A viewer's ranking (``TitleRanker.ranking``): ``titles`` best first with their
+    ``ranked_scores``, and the score of any title the ranker knows (``score``)."""
+
+    titles: list[str]
+    ranked_scores: np.ndarray
+    values: np.ndarray
+    position: Mapping[str, int]
+
+    def score(self, title_id: str) -> float:
+        return float(self.values[self.position[title_id]])
 
 
 def content_vectors(catalog: Catalog, artwork_tags: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -104,6 +104,30 @@ def test_an_artifact_serves_a_catalog_that_moved_on(world, tmp_path: Path) -> No
     assert ranker.similar("t24", 5) == []  # the recommender has not seen it
 
 
+def test_a_ranking_is_the_scores_sorted_over_titles_with_artwork(world, tmp_path: Path) -> None:
+    """Best first, ties by id; titles without artwork, gone from the catalog or left out are
+    not ranked; each title's score is ``scores``' (also for new titles and dislikes)."""
+    catalog, history, devices = world
+    TitleRanker.fit(catalog, history, devices=devices).save(tmp_path / "saved")  # type: ignore[union-attr]
+    moved = make_catalog(tmp_path, n_titles=26, leaving=("t03",))
+    bare = dict(moved.by_title)
+    del bare["t05"]  # a title without artwork
+    moved = Catalog(moved.root, moved.titles, moved.artwork, bare)
+    ranker = TitleRanker.load(moved, tmp_path / "saved")
+    for viewer, hour, device in (("v0", None, None), ("v7", 22, "mobile"), ("v39", 8, "tv")):
+        scores = ranker.scores(viewer, ["t25", "t10"], hour, device)
+        ranking = ranker.ranking(viewer, ["t25", "t10"], hour, device, leave_out=["t12", "zz"])
+        assert scores is not None and ranking is not None
+        expected = sorted((t for t in scores if t not in ("t05", "t12")),
+                          key=lambda t: (-scores[t], t))  # fmt: skip
+        assert ranking.titles == expected and "t03" not in ranking.titles
+        assert ranking.ranked_scores.tolist() == [scores[t] for t in expected]
+        assert all(ranking.score(t) == scores[t] for t in scores)
+    tied = ranker.ranking("v0", disliked=["t24", "t25"])  # two −inf titles: by id
+    assert tied is not None and tied.titles[-2:] == ["t24", "t25"]
+    assert ranker.ranking("nobody") is None
+
+
 def test_an_artifact_of_another_catalog_is_refused(world, tmp_path: Path) -> None:
     catalog, history, _ = world
     TitleRanker.fit(catalog, history).save(tmp_path / "saved")  # type: ignore[union-attr]
