@@ -5,7 +5,8 @@ from a saved artifact, with viewer clusters, cold-start content and the context 
 viewer and title ids. ``scores`` gives a viewer's score of every title: the recommender's, with
 titles no one watched scored from their content (``score_cold_items``), moved for the request's
 hour and device by the context re-ranker (``models.recommenders.context``) and lowered for
-dislikes (``penalise_dislikes``).
+dislikes (``penalise_dislikes``); ``ranking`` gives the same scores as a home page reads them,
+the titles with artwork best first.
 
 ``TitleRanker.fit`` learns everything from the viewing history, the context re-ranker included
 (its strength tuned on each viewer's latest 10%, ``learn_context``). ``TitleRanker.load`` reads
@@ -319,6 +320,7 @@ class TitleRanking:
     position: Mapping[str, int]
 
     def score(self, title_id: str) -> float:
+        """The score of ``title_id``, any title the ranker knows (ranked or not)."""
         return float(self.values[self.position[title_id]])
 
 
