@@ -9,6 +9,7 @@ from pathlib import Path
 
 from artwork.errors import ArtworkError
 from models.errors import ModelError
+from models.precision import PRECISIONS
 
 log = logging.getLogger("artwork")
 
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--clip-pretrained", default=None, help="pretrained tag or checkpoint file")
     tag.add_argument("--preprocess-from", default=None, help="tag whose preprocessing a file uses")
     tag.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
-    tag.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"))
+    tag.add_argument("--precision", default="auto", choices=PRECISIONS)
     tag.add_argument("--batch-size", type=int, default=64)
     tag.add_argument(
         "--engine",

@@ -34,7 +34,7 @@ from safetensors.torch import save_file
 
 from models.artifacts import file_sha256, write_atomically
 from models.errors import ModelError
-from models.precision import DTYPES, resolve
+from models.precision import PRECISIONS, resolve, torch_dtype
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,6 @@ DEMO_DIR = Path(__file__).with_name("weights") / "demo-clip"
 CONFIG_FILE = "open_clip_config.json"
 WEIGHTS_FILE = "open_clip_model.safetensors"
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 REQUIRED_PREPROCESS = ("size", "mean", "std", "interpolation", "resize_mode")
 
 
@@ -93,7 +92,7 @@ class ClipEncoder:
 
     @property
     def dtype(self) -> torch.dtype:
-        return DTYPES[self.precision]
+        return torch_dtype(self.precision)
 
     @torch.inference_mode()
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
@@ -133,7 +132,7 @@ def fastest_cpu_precision() -> str:
     Some CPUs have native bf16 (AMX, AVX512-BF16), others emulate it several times slower than
     fp32, so the choice is measured, once per process.
     """
-    rates = {name: matmul_gflops(DTYPES[name]) for name in ("fp32", "bf16")}
+    rates = {name: matmul_gflops(torch_dtype(name)) for name in ("fp32", "bf16")}
     best = max(rates, key=rates.get)
     log.info("CPU matmul GFLOP/s: %s -> %s", {k: round(v, 1) for k, v in rates.items()}, best)
     return best

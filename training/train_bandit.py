@@ -60,6 +60,7 @@ from models.artifacts import write_folder_atomically
 from models.bandits import Policy, make_policy, policy_class
 from models.bandits.base import CARD_FILE, DEFAULT_MAX_WEIGHT
 from models.errors import ModelError
+from models.precision import PRECISIONS
 from training.distributed import SINGLE, LaunchError, Processes, process_group
 from training.evaluate import (
     ClosedLog,
@@ -321,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per policy update")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
                         help="where a torch-based policy retrains")  # fmt: skip
-    parser.add_argument("--precision", default="fp32", choices=("auto", "fp32", "bf16", "fp16"),
+    parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
                         help="a torch-based policy's retraining arithmetic (autocast; auto: "
                              "bf16 or fp16 on a GPU, fp32 on a CPU)")  # fmt: skip
     add_log_arguments(parser)

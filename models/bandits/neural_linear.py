@@ -37,12 +37,12 @@ from models.bandits.features import joint_dim, joint_features
 from models.bandits.records import FeedbackBatch
 from models.bandits.registry import register_policy
 from models.bandits.ridge import RidgeRegression
+from models.precision import PRECISIONS, autocast_dtype, resolve
 
 if TYPE_CHECKING:  # torch is imported only to retrain
     import torch
 
 DEVICES = ("auto", "cpu", "cuda")
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LAYERS = ("w1", "b1", "w2", "b2", "w_out", "b_out")
 
 
@@ -139,8 +139,6 @@ def resolve_device(device: str) -> str:
 def resolve_precision(precision: str, device: str) -> torch.dtype | None:
     """The autocast dtype for retraining on ``device``, or None for plain fp32. "auto": bf16 on
     a GPU that has it, else fp16; fp32 on a CPU. fp16 on a CPU is refused."""
-    from models.precision import autocast_dtype, resolve
-
     if precision == "fp16" and device != "cuda":
         raise PolicyError("NeuralLinearConfig.precision = 'fp16': needs a CUDA device "
                           "(use bf16 or fp32 on the CPU)")  # fmt: skip
