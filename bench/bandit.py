@@ -34,7 +34,6 @@ import importlib.util
 import itertools
 import logging
 import math
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -235,8 +234,7 @@ def main(argv: list[str] | None = None) -> int:
             metrics |= {f"ceiling.{name}": share for name, share in found.items()}
     metrics = {k: v for k, v in metrics.items() if not math.isnan(v)}  # one seed: no spread
     plot_curves(runs, CURVES, window=max(50, rounds // 50))
-    command = " ".join(["python -m bench.bandit", *(sys.argv[1:] if argv is None else argv)])
-    write_result("bandit", command, metrics, targets)
+    write_result("bandit", argv, metrics, targets)
     return 0
 
 

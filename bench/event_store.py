@@ -89,10 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, rate in rates.items():
         print(f"{name:<12}{backend:<12}{args.threads:>8}{args.writes:>8}{rate:>12.0f}")
     print(f"group commit speedup: {speedup:.2f}x")
-    command = "python -m bench.event_store " + " ".join(argv if argv is not None else sys.argv[1:])
     report.write_result(
         "event_store",
-        command.strip(),
+        argv,
         {"backend": backend, "threads": args.threads, "writes_per_thread": args.writes,
          "per_write_events_s": round(rates["per_write"], 1),
          "group_events_s": round(rates["group"], 1)},

@@ -25,8 +25,9 @@ In this order (the short phases first, so that a run cut off by a time limit sti
     with ``--no-ray`` or without Ray).
 
 Target: each GPU job's later-half rate is ≥ 75 % of the lower of its two bounds (it neither
-starves the GPU nor idles its decoders). Writes ``bench/results/gpu.json``; exits 2 without
-CUDA.
+starves the GPU nor idles its decoders). Writes ``bench/results/gpu.json`` after each phase
+(``"complete": false`` until the last, so a run cut off by a time limit keeps what it measured);
+exits 2 without CUDA.
 """
 
 from __future__ import annotations
@@ -62,13 +63,20 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     workers = args.workers or max(1, (os.cpu_count() or 2) - 1)
     cpu_precision = resolve_precision("auto", torch.device("cpu"))
-    metrics: dict[str, float | str | int] = {
+    metrics: dict[str, float | str | int | bool] = {
         "torch": torch.__version__, "images": args.images,
-        "decode_workers": workers, "cpu_precision": cpu_precision,
+        "decode_workers": workers, "cpu_precision": cpu_precision, "complete": False,
     }  # fmt: skip
+    targets: list[Target] = []
+
+    def save(complete: bool = False) -> None:
+        metrics["complete"] = complete
+        write_result("gpu", argv, metrics, targets)
+
     # The short phases first: a run cut off by its time limit still has them.
     metrics.update(clip_step_seconds(args.clip_batch))
     metrics.update(bandit_retrain_seconds())
+    save()
     for name, value in metrics.items():
         if name.startswith(("train_clip_", "neural_linear_")):
             print(f"{name:<40} {value}")
@@ -85,7 +93,6 @@ def main(argv: list[str] | None = None) -> int:
         (args.model, "cpu"): replace(model, device="cpu", precision=cpu_precision),
         ("demo", "gpu_bf16"): EncoderSpec(model="demo", device=ACCELERATOR, precision="bf16"),
     }
-    targets: list[Target] = []
     print(f"{'encoder':<10} {'where':<9} {'img/s':>7} {'late':>7} {'start s':>7}")
     for (name, where), spec in runs.items():
         key = f"{name.replace('-', '_').lower()}_{where}"
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"{key}_first_chunk_s": round(rate.first_chunk_s, 1)})  # fmt: skip
         print(f"{name:<10} {where:<9} {rate.whole:>7.1f} {rate.late:>7.1f} "
               f"{rate.first_chunk_s:>7.1f}")  # fmt: skip
+        save()
         if where != "gpu_bf16":
             continue
         encoder_alone = encoder_rate(spec, args.batch_size)
@@ -107,10 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'':<10} encoder alone {encoder_alone:,.0f} img/s; decoding {decode:.1f} img/s "
               f"a core × {workers} = {decode * workers:,.0f}")  # fmt: skip
         targets.append(Target(f"{key}_job_share_of_bound", rate.late / bound, ">=", 0.75))
+        save()
     if args.ray:
         metrics.update(ray_rates(catalog, runs[(args.model, "gpu_bf16")], args.batch_size))
-    command = "python -m bench.gpu " + " ".join(argv or [])
-    write_result("gpu", command.strip(), metrics, targets)
+    save(complete=True)
     return 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import logging
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append(Target(f"{key}_abs_diff_vs_obp", diff, "<=", TOLERANCE))
             print(f"{case:<32} {name:<6} {row['ours']:>10.6f} {obp_value:>10.6f} {diff:>9.1e} "
                   f"[{row['low']:>9.6f}, {row['high']:>9.6f}] {row['ess']:>8.1f}")  # fmt: skip
-    command = " ".join(["python -m bench.ope", *(sys.argv[1:] if argv is None else argv)])
-    write_result("ope", command, metrics, targets)
+    write_result("ope", argv, metrics, targets)
     return 0
 
 

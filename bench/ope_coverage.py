@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -367,8 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run(config, world)
     result.metrics["wall_s"] = round(time.perf_counter() - started, 1)
     print(format_table(result.metrics))
-    command = " ".join(["python -m bench.ope_coverage", *(sys.argv[1:] if argv is None else argv)])
-    write_result("ope_coverage", command, result.metrics, result.targets)
+    write_result("ope_coverage", argv, result.metrics, result.targets)
     plot_intervals(result.repeats, result.truth.target, report.RESULTS / "ope_coverage.png")
     return 0
 

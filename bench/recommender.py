@@ -214,8 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(Target("coverage@10 vs EASE's", ours.test.coverage_at_10, ">=",
                                   round(ease, 4)))  # fmt: skip
         targets.append(Target("training seconds", ours.fit_seconds, "<", 60.0))
-    command = "python -m bench.recommender " + " ".join(argv if argv is not None else sys.argv[1:])
-    path = write_result("recommender", command.strip(), metrics, targets)
+    path = write_result("recommender", argv, metrics, targets)
     print(f"wrote {path}")
     return 0
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import operator
 import os
 import platform
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,19 +42,32 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {platform.machine()}, {gpu}"
 
 
-def write_result(name: str, command: str, metrics: dict, targets: list[Target]) -> Path:
-    """Write ``bench/results/NAME.json`` and print whether each target was met."""
+def write_result(name: str, argv: list[str] | None, metrics: dict, targets: list[Target]) -> Path:
+    """Write ``bench/results/NAME.json`` for a run of ``python -m bench.NAME`` with ``argv``
+    (None: this process's arguments) and print whether each target was met. A non-finite metric
+    (a rate with nothing to time) is written as null: JSON has no NaN."""
     RESULTS.mkdir(exist_ok=True)
     doc = {
         "bench": name,
         "when": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "machine": machine(),
-        "command": command,
-        "metrics": metrics,
-        "targets": [t.as_dict() for t in targets],
+        "command": " ".join([f"python -m bench.{name}", *(sys.argv[1:] if argv is None else argv)]),
+        "metrics": _finite(metrics),
+        "targets": _finite([t.as_dict() for t in targets]),
     }
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(doc, indent=1) + "\n")
+    path.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
     for t in targets:
         print(f"target {t.name}: {t.value:.3f} {t.op} {t.target} -> {'met' if t.met else 'MISSED'}")
     return path
+
+
+def _finite(value):
+    """``value`` with every non-finite float, at any depth, as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value

@@ -183,8 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(metrics))
     ours = metrics["pages"][f"ours_{args.rankers[0]}"]["discounted"]["ratio"]
     targets = [Target(f"ours ({args.rankers[0]}) / {BASELINE}, discounted", ours, ">=", 1.0)]
-    command = " ".join(["python -m bench.rows_demo", *(sys.argv[1:] if argv is None else argv)])
-    print(f"wrote {write_result('rows_demo', command, metrics, targets)}")
+    print(f"wrote {write_result('rows_demo', argv, metrics, targets)}")
     return 0
 
 

@@ -264,14 +264,13 @@ def report_results(
         report.Target("home_vs_healthz_req_s", home["req_s"] / health["req_s"], ">=", 0.25),
         report.Target("durable_events_s", results["events"]["items_s"], ">=", 5000.0),
     ]
-    command = "python -m bench.service " + " ".join(argv if argv is not None else sys.argv[1:])
     metrics = {
         "seconds": args.seconds, "concurrency": args.concurrency, "serving": args.serving,
         "events_per_batch": EVENTS_PER_BATCH, "home_shape": HOME_SHAPE,
         "server_rss_mib": round(rss, 1), "events_stored": stored,
         "cpu_cores": os.cpu_count(), **results,
     }  # fmt: skip
-    report.write_result("service", command.strip(), metrics, targets)
+    report.write_result("service", argv, metrics, targets)
     return 0
 
 

@@ -70,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         Target("map_genres", held["genres"]["map"], ">=", 0.80),
         Target("ece_calibrated_all", held["all"]["ece_calibrated"], "<=", 0.05),
     ]
-    write_result("tag_quality", "python -m bench.tag_quality " + " ".join(argv or []), metrics,
-                 targets)  # fmt: skip
+    write_result("tag_quality", argv, metrics, targets)
     if args.save_model:
         shutil.rmtree(args.save_model, ignore_errors=True)
         shutil.copytree(model_dir, args.save_model)

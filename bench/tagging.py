@@ -84,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{ceiling:>9.1f} {ours / naive:>5.2f} {ours / ceiling:>5.2f}")  # fmt: skip
     print(f"CPU matmul: fp32 {rates['fp32']:.0f} GFLOP/s, bf16 {rates['bf16']:.0f} GFLOP/s; "
           f"batch job precision {best_precision}")  # fmt: skip
-    command = "python -m bench.tagging " + " ".join(argv or [])
-    write_result("tagging", command.strip(), metrics, targets)
+    write_result("tagging", argv, metrics, targets)
     return 0
 
 

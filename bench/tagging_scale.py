@@ -122,8 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.model} at {precision}, {args.images} images; Ray started in {ray_start:.1f} s; "
           f"2 vs 1 workers: ×{gain:.2f} steady, "
           f"×{two.whole / one.whole:.2f} end to end")  # fmt: skip
-    command = "python -m bench.tagging_scale " + " ".join(argv or [])
-    write_result("tagging_scale", command.strip(), metrics, targets)
+    write_result("tagging_scale", argv, metrics, targets)
     return 0
 
 

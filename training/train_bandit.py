@@ -3,7 +3,7 @@
     python -m training.train_bandit --from-log events.db --world DIR [--tags tags.parquet]
         --policy NAME --out FOLDER [--reward quality_play|click|watch_minutes] [--window 24h]
         [--now UNIX] [--test-fraction 0.2] [--max-weight 100] [--batch-size 1000]
-        [--bootstrap 1000] [--seed 0] [--device auto] [--precision fp32]
+        [--bootstrap 1000] [--seed 0] [--device cpu] [--precision fp32]
 
 The decisions whose reward window (``--window``: 90s, 15m, 24h, 2d) has closed by ``--now`` are
 taken in time order and split: the policy learns from the earlier 1 − f of them
@@ -105,7 +105,7 @@ class TrainConfig:
     batch_size: int = 1000
     bootstrap: int = 1000
     seed: int = 0
-    device: str = "auto"
+    device: str = "cpu"
     precision: str = "fp32"
 
     def __post_init__(self) -> None:
@@ -320,8 +320,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--unweighted", action="store_true",
                         help="learn without importance weights (for comparison)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per policy update")
-    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
-                        help="where a torch-based policy retrains")  # fmt: skip
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
+                        help="where a torch-based policy retrains (a GPU pays only for networks "
+                             "and buffers larger than the default's)")  # fmt: skip
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS,
                         help="a torch-based policy's retraining arithmetic (autocast; auto: "
                              "bf16 or fp16 on a GPU, fp32 on a CPU)")  # fmt: skip

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from models.bandits import FeedbackBatch, PolicyError, load_policy, make_policy
+from models.bandits import FeedbackBatch, PolicyError, load_policy, make_policy, neural_linear
 
 # Four artworks a ∈ {±1}²; a viewer c ≈ {±1}² plays with probability 0.5 + 0.4·sign(c₀c₁)·a₀,
 # a context × context × arm interaction that the bilinear joint features cannot express.
@@ -86,6 +86,13 @@ def test_decisions_updates_and_loading_need_no_torch(
     )
     with pytest.raises(ImportError):
         policy.update(_feedback(rng, 80))  # retraining is the one step that needs torch
+
+
+def test_retraining_stays_on_the_cpu_unless_a_gpu_is_asked_for(monkeypatch) -> None:
+    # Measured: the default network retrains faster on a CPU than on an H200 (docs/scaling.md).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert neural_linear.resolve_device(neural_linear.NeuralLinearConfig().device) == "cpu"
+    assert neural_linear.resolve_device("auto") == neural_linear.resolve_device("cuda") == "cuda"
 
 
 def test_config_is_checked() -> None:
