@@ -9,7 +9,7 @@ from pathlib import Path
 
 from artwork.errors import ArtworkError
 from models.errors import ModelError
-from models.precision import PRECISIONS
+from models.precision import DEVICES, PRECISIONS
 
 log = logging.getLogger("artwork")
 
@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--clip-model", default="demo", help="demo, an open_clip name, local-dir:")
     tag.add_argument("--clip-pretrained", default=None, help="pretrained tag or checkpoint file")
     tag.add_argument("--preprocess-from", default=None, help="tag whose preprocessing a file uses")
-    tag.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    tag.add_argument("--device", default="auto", choices=DEVICES)
     tag.add_argument("--precision", default="auto", choices=PRECISIONS)
     tag.add_argument("--batch-size", type=int, default=64)
     tag.add_argument(

@@ -304,6 +304,13 @@ class OnlineLearner:
                     f"{path}: {name} is {saved!r}, this learner was given {given!r}; "
                     "use another state folder to start afresh"
                 )
+        stored = self.store.event_position()
+        if state.event_position > stored:
+            raise ArtifactError(
+                f"{path}: has read the events up to position {state.event_position}, but this "
+                f"event store holds {stored}: the state belongs to another event log; give this "
+                "one its own state folder (learner_dir), or remove the old one to start afresh"
+            )
         if state.reward_policy != dataclasses.asdict(self.reward_policy):
             log.warning("%s: the reward policy changed from %s to %s", path, state.reward_policy,
                         self.reward_policy)  # fmt: skip

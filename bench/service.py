@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     db = CACHE / "events.db"
     for stale in CACHE.glob("events.db*"):  # a fresh log, and no learner state from an old one
         stale.unlink()
-    shutil.rmtree(CACHE / "learner", ignore_errors=True)
+    shutil.rmtree(CACHE / "events.learner", ignore_errors=True)
     serving = {"cold_start_updates": 0} if args.serving == "policy" else {}
     process, base = start_server(args.world, db, CACHE / "server.log", serving)
     try:

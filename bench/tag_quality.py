@@ -23,6 +23,7 @@ from artwork.tag_store import read_tags
 from artwork.tagging import tag_catalog
 from bench.report import RESULTS, Target, write_result
 from models.clip import EncoderSpec
+from models.precision import DEVICES
 from models.tags import TagModel
 from training import calibrate_tags
 
@@ -84,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--device", default="auto", choices=DEVICES)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--save-model",

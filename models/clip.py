@@ -34,14 +34,13 @@ from safetensors.torch import save_file
 
 from models.artifacts import file_sha256, write_atomically
 from models.errors import ModelError
-from models.precision import PRECISIONS, resolve, torch_dtype
+from models.precision import DEVICES, PRECISIONS, resolve, torch_dtype
 
 log = logging.getLogger(__name__)
 
 DEMO_DIR = Path(__file__).with_name("weights") / "demo-clip"
 CONFIG_FILE = "open_clip_config.json"
 WEIGHTS_FILE = "open_clip_model.safetensors"
-DEVICES = ("auto", "cpu", "cuda")
 REQUIRED_PREPROCESS = ("size", "mean", "std", "interpolation", "resize_mode")
 
 

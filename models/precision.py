@@ -1,4 +1,5 @@
-"""Numeric precision by name: "fp32", "bf16" or "fp16", and "auto" resolved for a device.
+"""Numeric precision by name: "fp32", "bf16" or "fp16", and "auto" resolved for a device; and
+the device names a setting may give ("auto", "cpu", "cuda"; each model resolves "auto" itself).
 
 One rule for every model that runs on a GPU or a CPU (the encoder's inference, ``train_clip``'s
 and the neural bandit's autocast): "auto" is bf16 on a GPU that has it, else fp16; on a CPU the
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     import torch
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")  # what a setting may name
+DEVICES = ("auto", "cpu", "cuda")
 
 
 def torch_dtype(precision: str) -> torch.dtype:

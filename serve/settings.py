@@ -85,8 +85,8 @@ class Settings(BaseSettings):
     )
     learner_dir: Path | None = Field(
         None,
-        description="online learner state, one per replica; default <db folder>/learner, "
-        "or <world>/learner with a database URL",
+        description="online learner state, one per replica; default <db file>.learner beside a "
+        "SQLite file (events.db: events.learner), or <world>/learner with a database URL",
     )
     max_labels_per_request: int = Field(500, ge=1, description="tag labels per POST /v1/labels")
     max_body_bytes: int = Field(1_000_000, ge=1024, description="larger request bodies: 413")
@@ -133,11 +133,14 @@ class Settings(BaseSettings):
     @property
     def learner_path(self) -> Path:
         """The online learner's state folder (``learner_dir`` after defaulting): beside a SQLite
-        event log, in the world folder for a database server."""
+        event log and named after it (two logs in one folder never share a learner), in the
+        world folder for a database server."""
         if self.learner_dir is not None:
             return self.learner_dir
         db = self.db_path
-        return (db.parent if isinstance(db, Path) else self.world) / "learner"
+        if isinstance(db, Path):
+            return db.with_name(f"{db.stem}.learner")
+        return self.world / "learner"
 
     @property
     def viewer_cache_ttl_s(self) -> float:

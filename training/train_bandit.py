@@ -60,7 +60,7 @@ from models.artifacts import write_folder_atomically
 from models.bandits import Policy, make_policy, policy_class
 from models.bandits.base import CARD_FILE, DEFAULT_MAX_WEIGHT
 from models.errors import ModelError
-from models.precision import PRECISIONS
+from models.precision import DEVICES, PRECISIONS
 from training.distributed import SINGLE, LaunchError, Processes, process_group
 from training.evaluate import (
     ClosedLog,
@@ -320,7 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--unweighted", action="store_true",
                         help="learn without importance weights (for comparison)")  # fmt: skip
     parser.add_argument("--batch-size", type=int, default=1000, help="rows per policy update")
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"),
+    parser.add_argument("--device", default="cpu", choices=DEVICES,
                         help="where a torch-based policy retrains (a GPU pays only for networks "
                              "and buffers larger than the default's)")  # fmt: skip
     parser.add_argument("--precision", default="fp32", choices=PRECISIONS,

@@ -39,6 +39,7 @@ from typing import Any
 from artwork.errors import ArtworkError
 from models.artifacts import write_folder_atomically
 from models.errors import ModelError
+from models.precision import DEVICES
 from models.recommenders import (
     Interactions,
     Recommender,
@@ -93,7 +94,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.data not in ("demo", "movielens"):
             raise TrainingError(f"--data {self.data!r}: expected demo or movielens")
-        if self.device not in ("auto", "cpu", "cuda"):
+        if self.device not in DEVICES:
             raise TrainingError(f"--device {self.device!r}: expected auto, cpu or cuda")
 
 
@@ -328,7 +329,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave out the context (hour, device) re-ranker")  # fmt: skip
     p.add_argument("--refit-all", action="store_true",
                    help="after testing, refit on all of the history (for serving)")  # fmt: skip
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+    p.add_argument("--device", default="auto", choices=DEVICES,
                    help="where EASE's inverse runs (auto: a GPU when torch sees one)")  # fmt: skip
     return p
 

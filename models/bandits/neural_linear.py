@@ -39,12 +39,11 @@ from models.bandits.features import joint_dim, joint_features
 from models.bandits.records import FeedbackBatch
 from models.bandits.registry import register_policy
 from models.bandits.ridge import RidgeRegression
-from models.precision import PRECISIONS, autocast_dtype, resolve
+from models.precision import DEVICES, PRECISIONS, autocast_dtype, resolve
 
 if TYPE_CHECKING:  # torch is imported only to retrain
     import torch
 
-DEVICES = ("auto", "cpu", "cuda")
 LAYERS = ("w1", "b1", "w2", "b2", "w_out", "b_out")
 
 

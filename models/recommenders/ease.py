@@ -23,13 +23,13 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from models.precision import DEVICES
 from models.recommenders.base import Recommender, RecommenderConfig
 from models.recommenders.errors import RecommenderError
 from models.recommenders.interactions import Interactions
 from models.recommenders.registry import register_recommender
 
 FORMS = ("auto", "item", "user")
-DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

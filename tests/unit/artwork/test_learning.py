@@ -272,6 +272,16 @@ def test_resuming_with_another_policy_is_refused(logged, features, tmp_path):
         learner(store, features, tmp_path / "state", policy="epsilon_greedy")
 
 
+def test_resuming_on_another_event_log_is_refused(logged, features, tmp_path):
+    store, _ = logged
+    learner(store, features, tmp_path / "state").step(closed_until(N - 1))
+    refused = "events up to position 30, but this event store holds 0: the state belongs to"
+    # e.g. the event log deleted and the learner's state kept
+    with EventStore(tmp_path / "fresh.db") as fresh, pytest.raises(ArtifactError, match=refused):
+        learner(fresh, features, tmp_path / "state")
+    learner(store, features, tmp_path / "state")  # its own log: resumes
+
+
 def test_a_failed_save_keeps_the_committed_policy(logged, features, tmp_path, monkeypatch):
     store, _ = logged
     online = learner(store, features, tmp_path / "state")

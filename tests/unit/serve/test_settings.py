@@ -16,7 +16,15 @@ def test_the_event_log_is_a_path_by_default_and_a_url_when_given_one(tmp_path, m
     assert settings.db_path == url
     assert settings.learner_path == tmp_path / "learner"
     monkeypatch.setenv("ARTWORK_DB", "logs/events.db")
-    assert Settings(world=tmp_path).learner_path == Path("logs/learner")
+    assert Settings(world=tmp_path).learner_path == Path("logs/events.learner")
+
+
+def test_two_event_logs_in_one_folder_have_a_learner_each(tmp_path) -> None:
+    a, b = (Settings(world=tmp_path, db=str(tmp_path / f"{n}.db")) for n in ("a", "b"))
+    assert (a.learner_path, b.learner_path) == (tmp_path / "a.learner", tmp_path / "b.learner")
+    assert Settings(world=tmp_path).learner_path == tmp_path / "events.learner"
+    given = tmp_path / "mine"
+    assert Settings(world=tmp_path, learner_dir=given).learner_path == given
 
 
 def test_the_viewer_cache_is_on_beside_a_file_and_off_with_a_database_server(tmp_path):
