@@ -308,8 +308,10 @@ class OnlineLearner:
         if state.event_position > stored:
             raise ArtifactError(
                 f"{path}: has read the events up to position {state.event_position}, but this "
-                f"event store holds {stored}: the state belongs to another event log; give this "
-                "one its own state folder (learner_dir), or remove the old one to start afresh"
+                f"event store holds {stored}: the state belongs to another event log (its "
+                "watermark would skip this log's older decisions); give this log its own state "
+                f"folder (learner_dir), starting from {self.policy_folder} (policy_dir) to keep "
+                "the policy learnt so far"
             )
         if state.reward_policy != dataclasses.asdict(self.reward_policy):
             log.warning("%s: the reward policy changed from %s to %s", path, state.reward_policy,
