@@ -51,7 +51,13 @@ class EaseWeights:
         smaller inverse), the inverse on ``device``."""
         n_users, n_items = x.shape
         device = solve_device(device)
-        if form == "item" or (form == "auto" and n_items <= n_users):
+        item_side = form == "item" or (form == "auto" and n_items <= n_users)
+        k = n_items if item_side else n_users
+        # Peak: the Gram (or kernel) matrix, its inverse and B (or M's symmetrised copy), each
+        # k², and on the user side M·X, dense (n_users, n_items).
+        what = f"EASE on {n_users:,} users × {n_items:,} items (a dense {k:,}² inverse)"
+        require_memory(8 * (3 * k * k + (0 if item_side else n_users * n_items)), what)
+        if item_side:
             gram = (x.T @ x).toarray()
             gram[np.diag_indices_from(gram)] += lam
             p = _inverse(gram, device)
@@ -97,6 +103,30 @@ class EaseWeights:
     ) -> EaseWeights:
         """Rebuild from ``arrays`` (as ``arrays()`` wrote them) and the history matrix ``x``."""
         return cls(lam, x, **{k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()})
+
+
+def require_memory(n_bytes: int, what: str) -> None:
+    """Refuse (``RecommenderError``) a fit whose dense arrays need more than the memory this
+    machine has available now (Linux's MemAvailable; not checked where it cannot be read)."""
+    available = available_memory()
+    if available is not None and n_bytes > available:
+        raise RecommenderError(
+            f"{what} needs about {n_bytes / 2**30:.1f} GiB of memory, and "
+            f"{available / 2**30:.1f} GiB is available: keep fewer items (those with the most "
+            "interactions), or use als or bpr, whose memory grows with the interactions"
+        )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (``/proc/meminfo``), or None elsewhere."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
 
 
 def solve_device(device: str) -> str:

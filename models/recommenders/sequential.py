@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from models.recommenders.ease import RecencyEASE, RecencyEaseConfig
+from models.recommenders.ease import RecencyEASE, RecencyEaseConfig, require_memory
 from models.recommenders.interactions import Interactions
 from models.recommenders.registry import register_recommender
 
@@ -68,6 +68,8 @@ class SequenceEASE(RecencyEASE):
         if not len(self.seq_items):
             self.seq_weights = np.zeros((0, 0), dtype=np.float32)
             return
+        k = len(self.seq_items)
+        require_memory(8 * 3 * k * k, f"sequence EASE on {k:,} items (a dense {k:,}² solve)")
         x = self._sequence_inputs(history, c.window, c.decay, ahead=False)
         y = self._sequence_inputs(history, c.horizon, c.horizon_decay, ahead=True)
         gram = (x.T @ x).toarray()

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from models.recommenders import Interactions, RecommenderError, make_recommender
+from models.recommenders import Interactions, RecommenderError, ease, make_recommender
 from models.recommenders.ease import EaseWeights
 
 
@@ -110,3 +110,35 @@ def test_build_keeps_the_latest_of_repeated_viewings() -> None:
 def test_build_refuses_bad_arrays(users: list, items: list, message: str) -> None:
     with pytest.raises(RecommenderError, match=message):
         Interactions.build(np.array(users), np.array(items), np.arange(len(users)))
+
+
+@pytest.mark.parametrize(("name", "n_users", "n_items", "refused"), [
+    ("ease", 50, 20, "EASE on 50 users × 20 items \\(a dense 20² inverse\\) needs about"),
+    ("ease", 20, 50, "EASE on 20 users × 50 items \\(a dense 20² inverse\\)"),
+])  # fmt: skip
+def test_a_fit_larger_than_the_memory_available_is_refused_before_it_starts(
+    monkeypatch, name: str, n_users: int, n_items: int, refused: str
+) -> None:
+    x = sp.csr_matrix(np.random.default_rng(0).random((n_users, n_items)) < 0.3, dtype=float)
+    monkeypatch.setattr(ease, "available_memory", lambda: 8 * 3 * 20 * 20 - 1)
+    with pytest.raises(RecommenderError, match=refused + ".*use als or bpr"):
+        EaseWeights.fit(x, 1.0)
+    monkeypatch.setattr(ease, "available_memory", lambda: None)  # unknown: not checked
+    assert EaseWeights.fit(x, 1.0).apply(x[:1]).shape == (1, n_items)
+
+
+def test_the_memory_available_is_read_on_linux() -> None:
+    available = ease.available_memory()
+    assert available is None or 0 < available < 2**50
+
+
+def test_sequence_ease_checks_its_own_dense_solve(monkeypatch) -> None:
+    # 10 viewers × 40 items: EASE inverts on the user side (10²), the sequence part on 40² items.
+    rng = np.random.default_rng(0)
+    users, items = np.repeat(np.arange(10), 12), rng.integers(0, 40, 120)
+    history = Interactions.build(users, items, n_items=40)
+    kept = int((np.bincount(history.items, minlength=40) >= 1).sum())
+    monkeypatch.setattr(ease, "available_memory", lambda: 8 * (3 * 10 * 10 + 10 * 40))
+    with pytest.raises(RecommenderError, match=f"sequence EASE on {kept} items"):
+        make_recommender("sequence_ease", min_count=1).fit(history)
+    make_recommender("sequence_ease", min_count=10**6).fit(history)  # no sequence items: fits
