@@ -16,6 +16,10 @@ counts.
 Version 3 adds ``events.user_id``: the viewer of the event's decision, copied when the event is
 stored, so that a viewer's recent events are read by index without their decisions.
 
+Version 4 adds ``store_identity(store_id)``: one row, a random id drawn when the store was
+created or upgraded, which state kept outside the database (an online learner's folder) records
+to know the event log it belongs to.
+
 ``rowid`` orders the rows of each table as they were stored (``events_since`` reads it as a
 position): SQLite's implicit rowid, an identity column on PostgreSQL. Indexes: decisions by
 (user_id, created_at) and by (created_at, decision_id); events by decision and by (user_id,
@@ -41,7 +45,7 @@ from artwork.errors import ArtifactError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 metadata = sa.MetaData()
@@ -74,6 +78,8 @@ labels = sa.Table(
     sa.Column("artwork_id", sa.Text), sa.Column("tag", sa.Text),
     sa.Column("label", sa.Integer), sa.Column("received_at", sa.Float),
 )  # fmt: skip
+
+store_identity = sa.Table("store_identity", metadata, sa.Column("store_id", sa.Text))
 
 DECISION_COLUMNS = tuple(c for c in decisions.c if c.name != "rowid")
 EVENT_COLUMNS = (events.c.event_id, events.c.decision_id, events.c.type, events.c.value,

@@ -104,6 +104,7 @@ class EventStore:
         if self.path:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._closed = False
+        self._store_id: str | None = None
         self._engine = schema.create_store_engine(self.url)
         self._mark = "?" if self._engine.dialect.paramstyle == "qmark" else "%s"
         self._group: GroupCommit[Write] = GroupCommit(self._commit_batch, max_batch)
@@ -325,6 +326,14 @@ class EventStore:
         """Answer a trivial query; ``ArtifactError`` when the store cannot (e.g. closed)."""
         with self._answering() as db:
             db.execute(sa.select(sa.literal(1)).select_from(schema.schema_version).limit(1))
+
+    def store_id(self) -> str:
+        """This store's identity: a random id drawn once, when it was created (or upgraded to
+        schema version 4), the same from every process and replica that opens it."""
+        if self._store_id is None:
+            with self._reading() as db:
+                self._store_id = str(db.scalar(sa.select(schema.store_identity.c.store_id)))
+        return self._store_id
 
     def schema_version(self) -> int:
         """The layout version this store uses (``artwork.event_schema``)."""

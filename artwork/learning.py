@@ -16,8 +16,9 @@ The state lives in ``state_dir``; writing ``learner.json`` (atomically, after th
 names) commits a step:
 
     learner.json        kind, version, policy name, feature schema key, reward policy, the
-                        watermark, the event position (``EventStore.events_since``), the current
-                        checkpoint and running counts
+                        event store's id (``EventStore.store_id``), the watermark, the event
+                        position (``EventStore.events_since``), the current checkpoint and
+                        running counts
     policy-NNNNNNNN/    the policy after its N-th update (``Policy.save``; the last two are kept)
     learner.lock        locked while a step commits (empty)
 
@@ -30,7 +31,10 @@ is nothing new, so a background task may call it often; one call at a time.
 One learner per state folder: two (two service replicas left on one ``learner_dir``) would each
 overwrite the other's checkpoints, pairing one's watermark with the other's policy. So a commit
 holds the folder's lock (``learner.lock``) and is refused with an ``ArtifactError`` when
-``learner.json`` is no longer what this learner last committed or read.
+``learner.json`` is no longer what this learner last committed or read. And one event log per
+state folder: a state written against another store (another id, or a position beyond every
+event this one holds) is refused, since its watermark would skip this log's older decisions; a
+state from before stores had ids takes this store's on its next commit.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ class LearnerState:
     late_events: int = 0
     after_training: int = 0
     forced: int = 0  # passed over: no policy chose them (``chosen_by_policy``)
+    store_id: str | None = None  # the event store's (None: written before stores had ids)
 
     @classmethod
     def read(cls, path: Path) -> LearnerState:
@@ -123,7 +128,9 @@ class LearnerState:
         }
         for name, value in fields.items():
             kind = {"policy": str, "feature_schema": str, "reward_policy": dict}.get(name, int)
-            if name == "watermark":
+            if name == "store_id":
+                ok = value is None or isinstance(value, str)
+            elif name == "watermark":
                 ok = value is None or (
                     isinstance(value, list) and len(value) == 2 and isinstance(value[1], str)
                     and isinstance(value[0], int | float) and not isinstance(value[0], bool)
@@ -185,6 +192,10 @@ class OnlineLearner:
             self._state = LearnerState.read(path)
             self._check_resumable(path, policy)
             self._policy = self._load_checkpoint()
+            if self._state.store_id is None:  # written before stores had ids: this one's now
+                adopted = dataclasses.replace(self._state, store_id=store.store_id())
+                self._commit(adopted, save_policy=False)
+                self._state = adopted
         else:
             self._policy = policy
             self._state = LearnerState(
@@ -194,6 +205,7 @@ class OnlineLearner:
                 checkpoint=0,
                 watermark=None,
                 event_position=store.event_position(),  # nothing learnt: no event is late yet
+                store_id=store.store_id(),
             )
             self._commit(self._state, save_policy=True)
 
@@ -304,14 +316,20 @@ class OnlineLearner:
                     f"{path}: {name} is {saved!r}, this learner was given {given!r}; "
                     "use another state folder to start afresh"
                 )
-        stored = self.store.event_position()
-        if state.event_position > stored:
+        store_id, stored = self.store.store_id(), self.store.event_position()
+        if state.store_id not in (None, store_id):
+            mismatch = f"was written against event store {state.store_id}, this one is {store_id}"
+        elif state.event_position > stored:
+            mismatch = (f"has read the events up to position {state.event_position}, but this "
+                        f"event store holds {stored}")  # fmt: skip
+        else:
+            mismatch = None
+        if mismatch:
             raise ArtifactError(
-                f"{path}: has read the events up to position {state.event_position}, but this "
-                f"event store holds {stored}: the state belongs to another event log (its "
-                "watermark would skip this log's older decisions); give this log its own state "
-                f"folder (learner_dir), starting from {self.policy_folder} (policy_dir) to keep "
-                "the policy learnt so far"
+                f"{path}: {mismatch}: the state belongs to another event log (its watermark "
+                "would skip this log's older decisions); give this log its own state folder "
+                f"(learner_dir), starting from {self.policy_folder} (policy_dir) to keep the "
+                "policy learnt so far"
             )
         if state.reward_policy != dataclasses.asdict(self.reward_policy):
             log.warning("%s: the reward policy changed from %s to %s", path, state.reward_policy,

@@ -77,7 +77,7 @@ def test_the_service_upgrades_a_version_1_store_and_takes_labels(
         event = {"event_id": "after", "decision_id": decision.decision_id, "type": "play"}
         assert client.post("/v1/events", json={"events": [event]}).status_code == 202
     with EventStore(db) as store:
-        assert store.schema_version() == 3 and store.decisions() == [decision]
+        assert store.schema_version() == 4 and store.decisions() == [decision]
         assert [e.event_id for e in store.events()] == ["e-v1", "after"]
         assert store.latest_labels() == [TagLabel(artwork_id="t1_a0", tag="car", label=1)]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 import threading
 
@@ -184,7 +185,7 @@ def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_records(
     decision = make_decision()
     path = v1_event_store(tmp_path / "old.db", decision)
     with EventStore(path) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
         assert store.decisions() == [decision]
         assert [e.event_id for e in store.events()] == ["e-v1"]
         # version 3 filled in the stored click's viewer: it still counts as their engagement
@@ -194,9 +195,9 @@ def test_a_version_1_file_is_upgraded_in_place_and_keeps_its_records(
     db = sqlite3.connect(path)
     versions = [v for (v,) in db.execute("SELECT version FROM schema_version ORDER BY version")]
     db.close()
-    assert versions == [1, 2, 3]  # the upgrades are recorded beside the original version
+    assert versions == [1, 2, 3, 4]  # the upgrades are recorded beside the original version
     with EventStore(path) as reopened:  # a second open finds nothing left to do
-        assert reopened.schema_version() == 3
+        assert reopened.schema_version() == 4
         assert reopened.latest_labels() == [TagLabel(artwork_id="t1_a0", tag="car", label=1)]
 
 
@@ -264,6 +265,21 @@ def test_concurrent_writers_each_return_once_their_rows_are_committed(
         assert len(reader.events()) == 50
 
 
+def test_every_process_opening_a_store_reads_the_same_identity(store_location) -> None:
+    with EventStore(store_location) as one, EventStore(store_location) as another:
+        assert re.fullmatch("[0-9a-f]{32}", one.store_id()) and one.store_id() == another.store_id()
+
+
+def test_a_store_keeps_one_identity_of_its_own(tmp_path, make_decision, v1_event_store) -> None:
+    with EventStore(tmp_path / "a.db") as a, EventStore(tmp_path / "b.db") as b:
+        first, other = a.store_id(), b.store_id()
+    assert re.fullmatch("[0-9a-f]{32}", first) and first != other
+    with EventStore(tmp_path / "a.db") as again:
+        assert again.store_id() == first  # drawn once, when the store was created
+    with EventStore(v1_event_store(tmp_path / "old.db", make_decision())) as upgraded:
+        assert re.fullmatch("[0-9a-f]{32}", upgraded.store_id()) and upgraded.store_id() != first
+
+
 def test_a_version_2_file_from_before_alembic_is_adopted(tmp_path, make_decision, v1_event_store):
     path = v1_event_store(tmp_path / "v2.db", make_decision())
     db = sqlite3.connect(path)
@@ -275,11 +291,11 @@ def test_a_version_2_file_from_before_alembic_is_adopted(tmp_path, make_decision
     )
     db.close()
     with EventStore(path) as store:
-        assert store.schema_version() == 3
+        assert store.schema_version() == 4
         assert store.latest_labels() == [TagLabel(artwork_id="a1", tag="car", label=1)]
     db = sqlite3.connect(path)
-    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0003",)]
-    assert [v for (v,) in db.execute("SELECT version FROM schema_version")] == [1, 2, 3]
+    assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0004",)]
+    assert [v for (v,) in db.execute("SELECT version FROM schema_version")] == [1, 2, 3, 4]
     indexes = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     db.close()
     assert "decisions_by_time" in indexes  # added to files made before it was in version 1

@@ -275,11 +275,21 @@ def test_resuming_with_another_policy_is_refused(logged, features, tmp_path):
 def test_resuming_on_another_event_log_is_refused(logged, features, tmp_path):
     store, _ = logged
     learner(store, features, tmp_path / "state").step(closed_until(N - 1))
-    refused = "events up to position 30, but this event store holds 0: the state belongs to"
+    saved = json.loads((tmp_path / "state" / STATE_FILE).read_text())
+    assert saved["store_id"] == store.store_id()
+    another = "the state belongs to another event log"
     # e.g. the event log deleted and the learner's state kept
-    with EventStore(tmp_path / "fresh.db") as fresh, pytest.raises(ArtifactError, match=refused):
-        learner(fresh, features, tmp_path / "state")
-    learner(store, features, tmp_path / "state")  # its own log: resumes
+    with EventStore(tmp_path / "fresh.db") as fresh:
+        other = f"written against event store {store.store_id()}, this one is {fresh.store_id()}"
+        with pytest.raises(ArtifactError, match=f"{other}: {another}"):
+            learner(fresh, features, tmp_path / "state")
+        # A state from before stores had ids: its event position gives it away.
+        (tmp_path / "state" / STATE_FILE).write_text(json.dumps({**saved, "store_id": None}))
+        beyond = "events up to position 30, but this event store holds 0"
+        with pytest.raises(ArtifactError, match=f"{beyond}: {another}"):
+            learner(fresh, features, tmp_path / "state")
+    learner(store, features, tmp_path / "state")  # on its own log it resumes, and takes its id
+    assert json.loads((tmp_path / "state" / STATE_FILE).read_text())["store_id"] == store.store_id()
 
 
 def test_a_failed_save_keeps_the_committed_policy(logged, features, tmp_path, monkeypatch):
