@@ -34,7 +34,7 @@ holds the folder's lock (``learner.lock``) and is refused with an ``ArtifactErro
 ``learner.json`` is no longer what this learner last committed or read. And one event log per
 state folder: a state written against another store (another id, or a position beyond every
 event this one holds) is refused, since its watermark would skip this log's older decisions; a
-state from before stores had ids takes this store's on its next commit.
+state from before stores had ids takes this store's id when it is resumed.
 """
 
 from __future__ import annotations
