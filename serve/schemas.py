@@ -165,6 +165,7 @@ class LearnerOut(BaseModel):
     """The online learner's committed state and its last step."""
 
     checkpoint: str
+    store_id: str | None = Field(description="the event store it learns from (its id)")
     watermark: tuple[float, str] | None = Field(description="last decision learnt: (time, id)")
     event_position: int
     trained: int
@@ -210,7 +211,8 @@ def _learner(state: ServiceState) -> LearnerOut | None:
             backlog=report.backlog,
         )  # fmt: skip
     return LearnerOut(
-        checkpoint=loop.learner.policy_folder.name, watermark=learner.watermark,
+        checkpoint=loop.learner.policy_folder.name, store_id=learner.store_id,
+        watermark=learner.watermark,
         event_position=learner.event_position, trained=learner.trained,
         forced=learner.forced, rejected=learner.rejected, late_events=learner.late_events,
         after_training=learner.after_training, every_s=state.settings.learn_every_s,

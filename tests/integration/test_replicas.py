@@ -175,6 +175,8 @@ def test_both_learners_learn_every_decision_of_both_replicas(replicas, database)
             0, 0, 0,
         ), f"{replica.name}: {learning}"  # fmt: skip
         assert answer["policy"]["serving"] == "linucb_artwork", replica.name
+    ids = {answer["learning"]["store_id"] for answer in policies}
+    assert len(ids) == 1 and None not in ids  # two learners, one event store
     version = policies[0]["policy"]["version"]
     learnt = len(decisions) - forced
     assert policies[1]["policy"]["version"] == version == f"linucb_artwork-v1+{learnt}"

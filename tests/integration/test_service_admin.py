@@ -79,8 +79,10 @@ def test_policies_show_the_online_learner_and_uniform_has_no_model(world, tmp_pa
         client.get("/v1/home", params={"user_id": "v0002"})
         client.app.state.service.learning.step(time.time() + 61)
         body = client.get("/v1/policies").json()
+        store_id = client.app.state.service.store.store_id()
     assert body["policy"]["source"] == "learner" and body["policy"]["cold"] is False
     learning = body["learning"]
+    assert learning["store_id"] == store_id
     assert learning["checkpoint"] == "policy-00000001" and learning["trained"] > 0
     assert learning["watermark"] is not None and learning["last_step"]["trained"] > 0
     with _client(world, tmp_path / "u", policy="uniform") as client:
