@@ -169,13 +169,10 @@ class EventStore:
         A batch of decisions alone (what serving writes) runs on the driver's own connection:
         SQLAlchemy's transaction and statement set-up cost ~100 µs a commit, held under the
         GIL that the event loop's thread is waiting for."""
+        decisions_only = all(isinstance(t.work, DecisionWrite) for t in tickets)
         try:
-            if all(isinstance(t.work, DecisionWrite) for t in tickets):
-                with self._driver_writing() as db:
-                    _run_together(db, tickets)
-            else:
-                with self._writing() as db:
-                    _run_together(db, tickets)
+            with (self._driver_writing if decisions_only else self._writing)() as db:
+                _run_together(db, tickets)
             return
         except Exception:  # retried below, writer by writer
             for ticket in tickets:

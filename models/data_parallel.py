@@ -26,6 +26,12 @@ T = TypeVar("T")
 _FUNCTIONAL_AUTOGRAD = hasattr(collective, "all_gather_single")
 _gather_with_gradient = (collective.all_gather_single if _FUNCTIONAL_AUTOGRAD
                          else collective.all_gather_tensor_autograd)  # fmt: skip
+# DDP's switch for broadcasting buffers before each forward: named broadcast_buffers before 2.14.
+_BUFFER_SWITCH = (
+    "forward_sync_buffers"
+    if "forward_sync_buffers" in inspect.signature(DistributedDataParallel.__init__).parameters
+    else "broadcast_buffers"
+)
 
 
 def in_group() -> bool:
@@ -51,11 +57,10 @@ def wrap(module: torch.nn.Module) -> torch.nn.Module:
         return module
     device = next(module.parameters()).device
     # Buffers need no broadcast before each forward: every process computes the same ones
-    # (sync_batch_norm). torch before 2.14 names the switch broadcast_buffers.
-    takes = inspect.signature(DistributedDataParallel.__init__).parameters
-    switch = "forward_sync_buffers" if "forward_sync_buffers" in takes else "broadcast_buffers"
+    # (sync_batch_norm).
     return DistributedDataParallel(
-        module, device_ids=[device.index] if device.type == "cuda" else None, **{switch: False}
+        module, device_ids=[device.index] if device.type == "cuda" else None,
+        **{_BUFFER_SWITCH: False},
     )  # fmt: skip
 
 
